@@ -1,0 +1,159 @@
+"""The one interface of all backends: ``Backend.compile(net) -> Simulation``,
+``Simulation.run(duration_ms, inputs) -> Recording``."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from neuromem.errors import BackendError
+from neuromem.ir.nodes import SpikeArray
+from neuromem.ir.validate import node_problems
+from neuromem.plan import LIFPlan, Plan, SourcePlan, build_plan
+from neuromem.recording import Recording
+from neuromem.units import is_on_grid
+
+#: What to record: population -> state variables, or -> {variable: neuron indices}.
+RecordSpec = dict[str, list[str] | dict[str, Any]]
+#: A progress callback, called with (steps done, steps in the run).
+Progress = Callable[[int, int], None]
+
+
+class Backend(ABC):
+    name: str = "?"
+
+    def compile(self, net, *, dt: float | None = None, method: str = "exact", seed: int = 0,
+                trials: int = 1, **options: Any) -> "Simulation":
+        t0 = time.perf_counter()
+        plan = build_plan(net, dt=dt, method=method, seed=seed, trials=trials)
+        sim = self.build(plan, **options)
+        sim.timings["build_s"] = sim.timings.get("build_s", 0.0) + time.perf_counter() - t0
+        return sim
+
+    @abstractmethod
+    def build(self, plan: Plan, **options: Any) -> "Simulation":
+        """Turn a plan into a ready-to-run simulation."""
+
+
+class Simulation(ABC):
+    """A compiled network; ``run`` continues from where the last run stopped."""
+
+    backend_name = "?"
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.step = 0  # absolute step of the next run's first step
+        self.timings: dict[str, float] = {}
+
+    @property
+    def dt(self) -> float:
+        return self.plan.dt
+
+    @property
+    def t(self) -> float:
+        """Current time in ms."""
+        return self.step * self.plan.dt
+
+    def run(self, duration_ms: float, inputs: dict[str, Any] | None = None,
+            record: RecordSpec | None = None, progress: Progress | None = None) -> Recording:
+        """Simulate ``duration_ms`` (a whole number of steps) and return what was recorded.
+
+        ``inputs`` maps a SpikeArray population to new spikes for this run (absolute times in
+        ms): a list of spike-time lists per neuron, or ``(times, indices)``; wrap one such spec
+        per trial in :class:`PerTrial` to give the trials different inputs. ``record`` maps populations to state variables to sample
+        after every step (all neurons, or ``{var: indices}``). Spikes of every population are
+        always recorded.
+        """
+        if not (np.isfinite(duration_ms) and duration_ms > 0 and is_on_grid(duration_ms, self.dt)):
+            raise BackendError(f"duration must be a positive whole number of {self.dt} ms steps, "
+                               f"got {duration_ms}")
+        n_steps = int(round(duration_ms / self.dt))
+        record = self._normalise_record(record or {})
+        self._apply_inputs(inputs or {})
+        step0 = self.step
+        try:
+            rec = self._run(step0, n_steps, record, progress)
+        finally:
+            for src in self.plan.sources:
+                src.set_spikes(None)
+        self.step = step0 + n_steps
+        rec.meta.update({"backend": self.backend_name, "dt": self.dt, "seed": self.plan.seed,
+                         "method": self.plan.method, "trials": self.plan.trials,
+                         **self._meta(), **self.timings})
+        return rec
+
+    @abstractmethod
+    def _run(self, step0: int, n_steps: int, record: dict[str, dict[str, np.ndarray]],
+             progress: Progress | None) -> Recording: ...
+
+    def _meta(self) -> dict[str, Any]:
+        return {}
+
+    # -- shared argument handling -------------------------------------------------------
+    def _normalise_record(self, record: RecordSpec) -> dict[str, dict[str, np.ndarray]]:
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for pop, spec in record.items():
+            plan = self.plan.populations.get(pop)
+            if plan is None:
+                raise BackendError(f"cannot record '{pop}': no such population")
+            if not isinstance(plan, LIFPlan):
+                raise BackendError(f"cannot record states of '{pop}': it is a source")
+            spec = {v: None for v in spec} if not isinstance(spec, dict) else spec
+            out[pop] = {}
+            for var, idx in spec.items():
+                if var not in ("v", "i_e", "i_i"):
+                    raise BackendError(f"cannot record '{var}' of '{pop}': LIF records v, i_e, i_i")
+                idx = np.arange(plan.size) if idx is None else np.asarray(idx, dtype=np.int64)
+                if idx.size and (idx.min() < 0 or idx.max() >= plan.size):
+                    raise BackendError(f"record indices of '{pop}' out of range [0, {plan.size})")
+                out[pop][var] = idx
+        return out
+
+    def _apply_inputs(self, inputs: dict[str, Any]) -> None:
+        for pop, spec in inputs.items():
+            src = self.plan.populations.get(pop)
+            if not isinstance(src, SourcePlan) or not isinstance(src.node, SpikeArray):
+                raise BackendError(f"inputs: '{pop}' is not a SpikeArray population")
+            per_trial = spec if isinstance(spec, PerTrial) else [spec] * self.plan.trials
+            if len(per_trial) != self.plan.trials:
+                raise BackendError(f"inputs for '{pop}': {len(per_trial)} trials given, "
+                                   f"{self.plan.trials} compiled")
+            checked = []
+            for one in per_trial:
+                node = (SpikeArray(src.size, *one) if isinstance(one, tuple)
+                        else SpikeArray.from_trains(one))
+                if node.size != src.size:
+                    raise BackendError(f"inputs for '{pop}': {node.size} spike trains for "
+                                       f"{src.size} neurons")
+                found = node_problems(pop, node, self.dt)
+                if found:
+                    raise found[0]
+                checked.append((node.times, node.indices))
+            src.set_spikes(checked)
+
+
+class PerTrial(list):
+    """Inputs that differ between trials: one input spec per trial, trial 0 first."""
+
+
+def assemble_spikes(plan: Plan, chunks: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]
+                    ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(steps, indices, trials) chunks per population -> sorted (times_ms, indices, trials)."""
+    from neuromem.units import times_of
+
+    out = {}
+    for pop in plan.populations:
+        parts = chunks.get(pop, [])
+        if parts:
+            s = np.concatenate([p[0] for p in parts]).astype(np.int64)
+            i = np.concatenate([p[1] for p in parts]).astype(np.int64)
+            k = np.concatenate([p[2] for p in parts]).astype(np.int64)
+        else:
+            s = i = k = np.zeros(0, dtype=np.int64)
+        order = np.lexsort((i, s, k))
+        out[pop] = (times_of(s[order], plan.dt), i[order], k[order])
+    return out

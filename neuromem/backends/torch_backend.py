@@ -1,0 +1,324 @@
+"""The torch backend: the step engine of neuromem on PyTorch tensors (CPU or CUDA).
+
+State tensors have a leading batch dimension, one row per independent trial of the same graph.
+Spike propagation is event driven: at every step only the synapse rows of neurons that spiked are
+gathered (CSR by presynaptic neuron) and scattered into a per-projection ring buffer of arrivals,
+indexed by arrival step. Summation order is spike order then synapse order, as in Brian2, so
+float64 runs on the CPU match the brian2 backend bit for bit.
+
+Two seams let device backends reuse this engine rather than copy its loop:
+
+* ``weight_map(projection_plan) -> np.ndarray``: the effective weight of every synapse (identity
+  here; quantised integers for SpiNNaker, conductance differences for a crossbar);
+* ``arithmetic``: the class that owns a LIF population's state and implements deliver / integrate /
+  threshold / reset for it (:class:`FloatLIF` here; fixed point for SpiNNaker).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from neuromem.backends.base import Backend, Progress, Simulation, assemble_spikes
+from neuromem.errors import BackendError
+from neuromem.plan import LIFPlan, Plan, ProjectionPlan
+from neuromem.recording import Recording, StateTrace
+from neuromem.units import times_of
+
+WeightMap = Callable[[ProjectionPlan], np.ndarray]
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def identity_weights(proj: ProjectionPlan) -> np.ndarray:
+    return proj.weight
+
+
+class FloatLIF:
+    """LIF population state and step arithmetic in the engine's floating-point dtype.
+
+    ``currents`` is one (trials, 2, size) tensor, receptor 0 ("exc") then 1 ("inh"), so that both
+    receptors are updated by one operation. The arithmetic is :data:`~neuromem.semantics.LIF_UPDATE`
+    operation for operation (``t_ve`` and ``t_vi`` are computed together). Refractoriness is kept
+    as the step ``until`` which ``v`` is held: held while ``step < until``.
+    """
+
+    def __init__(self, plan: LIFPlan, trials: int, device: torch.device, dtype: torch.dtype) -> None:
+        self.plan = plan
+        self.size = plan.size
+        c = plan.coeffs
+        self.a_vv, self.a_v0 = _param(c.a_vv, device, dtype), _param(c.a_v0, device, dtype)
+        self.a_syn = torch.as_tensor(np.stack([c.a_ve, c.a_vi]), device=device, dtype=dtype)
+        self.decay = torch.as_tensor(np.stack([c.a_ee, c.a_ii]), device=device, dtype=dtype)
+        self.v_thresh = _param(plan.v_thresh, device, dtype)
+        self.v_reset = _param(plan.v_reset, device, dtype)
+        self.v_drop = _param(plan.v_drop, device, dtype)
+        self.refrac = _param(plan.refrac_steps, device, torch.int64)
+        self.v = torch.as_tensor(plan.v_init, device=device, dtype=dtype).clone()
+        self.currents = torch.zeros((trials, 2, plan.size), device=device, dtype=dtype)
+        self.until = torch.zeros((trials, plan.size), device=device, dtype=torch.int64)
+
+    def state(self, var: str) -> torch.Tensor:
+        if var == "v":
+            return self.v
+        return self.currents[:, 0 if var == "i_e" else 1]
+
+    def deliver(self, receptor: int | None, arrivals: torch.Tensor) -> None:
+        """Add arrivals to one receptor's current, or to both (``receptor=None``, arrivals laid
+        out as (trials, 2 * size), exc first)."""
+        if receptor is None:
+            self.currents.view(self.currents.shape[0], -1).add_(arrivals)
+        else:
+            self.currents[:, receptor].add_(arrivals)
+
+    def step(self, step: int) -> torch.Tensor:
+        """Steps 2 to 4 (integrate, threshold, reset); returns this step's spikes (bool)."""
+        active = self.until <= step
+        t_syn = self.a_syn * self.currents  # t_ve, t_vi
+        v_new = ((self.a_vv * self.v + t_syn[:, 0]) + t_syn[:, 1]) + self.a_v0
+        self.v = torch.where(active, v_new, self.v)
+        self.currents.mul_(self.decay)
+        spikes = (self.v > self.v_thresh) & active
+        if self.plan.reset == "value":
+            self.v = torch.where(spikes, self.v_reset, self.v)
+        else:
+            self.v = torch.where(spikes, self.v - self.v_drop, self.v)
+        self.until = torch.where(spikes, self.refrac + step, self.until)
+        return spikes
+
+
+def _param(values: np.ndarray, device: torch.device, dtype: torch.dtype) -> float | int | torch.Tensor:
+    """A per-neuron parameter: a Python scalar when uniform (broadcasts for free), else a tensor."""
+    values = np.asarray(values)
+    if values.size and (values == values.flat[0]).all():
+        return values.flat[0].item()
+    return torch.as_tensor(values, device=device, dtype=dtype)
+
+
+class _Fanout:
+    """All outgoing synapses of one presynaptic population, over every projection it feeds.
+
+    Synapses are held as CSR by presynaptic neuron (projections in order within a row); each
+    synapse stores its column in the simulation's arrival buffer (projection offset + post index,
+    int32) and its weight: 8 bytes per synapse in float32, plus 2 for heterogeneous delays.
+    """
+
+    #: up to this many spikes in a step, rows are sliced one by one (fewer tensor operations)
+    LOOP_MAX = 3
+
+    def __init__(self, projs: list[ProjectionPlan], offsets: list[int], weights: list[np.ndarray],
+                 buffer: "_ArrivalBuffer", device: torch.device, dtype: torch.dtype) -> None:
+        n_pre = projs[0].n_pre
+        pre = np.concatenate([p.pre_idx for p in projs])
+        col = np.concatenate([p.post_idx + off for p, off in zip(projs, offsets)])
+        delay = np.concatenate([p.delay_steps for p in projs])
+        weight = np.concatenate(weights)
+        order = np.argsort(pre, kind="stable")  # rows by pre; projection order kept within a row
+        indptr = np.zeros(n_pre + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
+        self.indptr_list = indptr.tolist()
+        self.indptr = torch.as_tensor(indptr[:-1], device=device)
+        self.row_len = torch.as_tensor(np.diff(indptr), device=device)
+        self.col = torch.as_tensor(col[order], device=device, dtype=torch.int32)
+        self.weight = torch.as_tensor(weight[order], device=device, dtype=dtype)
+        uniform = delay.size == 0 or (delay == delay[0]).all()
+        self.uniform_delay = int(delay[0]) if delay.size else 1
+        self.delay = None if uniform else torch.as_tensor(delay[order], device=device,
+                                                           dtype=torch.int16)
+        self.buffer = buffer
+        self.n_synapses = int(col.size)
+
+    def nbytes(self) -> int:
+        parts = [self.col, self.weight, self.indptr, self.row_len]
+        if self.delay is not None:
+            parts.append(self.delay)
+        return sum(t.numel() * t.element_size() for t in parts)
+
+    def push(self, step: int, trial: torch.Tensor | None, neuron: torch.Tensor) -> None:
+        """Step 6: schedule the synapses of the spiking ``neuron``s (sorted by trial, index)."""
+        buf = self.buffer
+        if trial is None and self.delay is None and neuron.shape[0] <= self.LOOP_MAX:
+            base = ((step + self.uniform_delay) % buf.length) * buf.width
+            for i in neuron.tolist():
+                lo, hi = self.indptr_list[i], self.indptr_list[i + 1]
+                if hi > lo:
+                    buf.flat.index_add_(0, self.col[lo:hi].long() + base, self.weight[lo:hi])
+            return
+        counts = self.row_len[neuron]
+        total = int(counts.sum())
+        if total == 0:
+            return
+        owner = torch.repeat_interleave(counts, output_size=total)
+        first = self.indptr[neuron] - (counts.cumsum(0) - counts)
+        syn = torch.arange(total, device=counts.device) + first[owner]
+        target = self.col[syn].long()
+        if self.delay is None:
+            target += ((step + self.uniform_delay) % buf.length) * buf.width
+        else:
+            target += ((self.delay[syn].long() + step) % buf.length) * buf.width
+        if trial is not None:
+            target += trial[owner] * (buf.length * buf.width)
+        buf.flat.index_add_(0, target, self.weight[syn])
+
+
+class _ArrivalBuffer:
+    """Ring buffer of arrivals: (trials, length, width); step t's arrivals sit in slot
+    t % length. Each projection owns the columns [offset, offset + n_post) of every slot."""
+
+    def __init__(self, trials: int, length: int, width: int, device: torch.device,
+                 dtype: torch.dtype) -> None:
+        self.length, self.width = length, width
+        self.data = torch.zeros((trials, length, width), device=device, dtype=dtype)
+        self.flat = self.data.view(-1)
+
+    def slot(self, step: int) -> torch.Tensor:
+        return self.data[:, step % self.length]
+
+
+class TorchSimulation(Simulation):
+    backend_name = "torch"
+
+    def __init__(self, plan: Plan, device: str | torch.device = "cpu", dtype: str = "float64",
+                 weight_map: WeightMap = identity_weights, arithmetic: type = FloatLIF) -> None:
+        super().__init__(plan)
+        if dtype not in DTYPES:
+            raise BackendError(f"torch backend: dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+        self.device = torch.device(device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise BackendError("torch backend: device 'cuda' requested but CUDA is not available")
+        self.dtype_name = dtype
+        dtype_ = DTYPES[dtype]
+        trials = plan.trials
+        self.lifs = {p.name: arithmetic(p, trials, self.device, dtype_) for p in plan.lifs}
+        # Buffer columns: per target population, its projections by (receptor, order), so that a
+        # population fed by one exc and one inh projection receives both with one addition.
+        offsets: dict[int, int] = {}
+        self.deliveries: list[tuple[FloatLIF, int | None, int, int]] = []
+        width = 0
+        for lif in plan.lifs:
+            pop = self.lifs[lif.name]
+            incoming = sorted(lif.inputs, key=lambda k: (plan.projections[k].receptor, k))
+            receptors = [plan.projections[k].receptor for k in incoming]
+            if receptors == [0, 1]:
+                self.deliveries.append((pop, None, width, width + 2 * lif.size))
+            for k in incoming:
+                offsets[k] = width
+                if receptors != [0, 1]:
+                    self.deliveries.append((pop, plan.projections[k].receptor, width,
+                                            width + lif.size))
+                width += lif.size
+        length = max([p.max_delay for p in plan.projections], default=1)
+        self.buffer = _ArrivalBuffer(trials, length, max(width, 1), self.device, dtype_)
+        self.fanouts: dict[str, _Fanout] = {}
+        for name in plan.populations:
+            ks = [k for k, p in enumerate(plan.projections) if p.pre == name]
+            if ks:
+                ps = [plan.projections[k] for k in ks]
+                self.fanouts[name] = _Fanout(ps, [offsets[k] for k in ks],
+                                             [weight_map(p) for p in ps], self.buffer,
+                                             self.device, dtype_)
+
+    def _meta(self) -> dict[str, Any]:
+        return {"device": str(self.device), "dtype": self.dtype_name}
+
+    def synapse_bytes(self) -> int:
+        """Bytes held for synapses (columns, weights, row pointers, delays)."""
+        return sum(f.nbytes() for f in self.fanouts.values())
+
+    def _source_schedule(self, step0: int, n_steps: int):
+        """All source spikes of the run, per population: (steps, indices, trials), the
+        boundaries of each step within them, and the trials and indices as tensors."""
+        out = {}
+        for src in self.plan.sources:
+            parts = [(*src.spikes(k, step0, n_steps), k) for k in range(self.plan.trials)]
+            s = np.concatenate([p[0] for p in parts])
+            i = np.concatenate([p[1] for p in parts])
+            k = np.concatenate([np.full(p[0].size, p[2]) for p in parts]).astype(np.int64)
+            order = np.lexsort((i, k, s))
+            s, i, k = s[order], i[order], k[order]
+            bounds = np.searchsorted(s, np.arange(step0, step0 + n_steps + 1)).tolist()
+            out[src.name] = (s, i, k, bounds, torch.as_tensor(k, device=self.device),
+                             torch.as_tensor(i, device=self.device))
+        return out
+
+    def _run(self, step0, n_steps, record, progress: Progress | None) -> Recording:
+        t_start = time.perf_counter()
+        trials = self.plan.trials
+        batched = trials > 1
+        sources = self._source_schedule(step0, n_steps)
+        traces = {(pop, var): torch.empty((n_steps, trials, idx.size),
+                                          dtype=DTYPES[self.dtype_name], device=self.device)
+                  for pop, spec in record.items() for var, idx in spec.items()}
+        trace_idx = {key: torch.as_tensor(record[key[0]][key[1]], device=self.device)
+                     for key in traces}
+        fired_log: dict[str, list] = {name: [] for name in self.lifs}
+        tick = max(1, n_steps // 100)
+        lif_fanouts = [(name, pop, self.fanouts.get(name)) for name, pop in self.lifs.items()]
+        src_fanouts = [(sched, self.fanouts[name]) for name, sched in sources.items()
+                       if name in self.fanouts]
+        with torch.inference_mode():
+            for n in range(n_steps):
+                step = step0 + n
+                # 1. deliver
+                slot = self.buffer.slot(step)
+                for pop, receptor, lo, hi in self.deliveries:
+                    pop.deliver(receptor, slot[:, lo:hi])
+                slot.zero_()
+                # 2.-4. integrate, threshold, reset;  5. plasticity: none in this version
+                fired = [(name, pop.step(step), fan) for name, pop, fan in lif_fanouts]
+                # 6. schedule
+                for name, spikes, fan in fired:
+                    flat = spikes.view(-1).nonzero()[:, 0]
+                    if flat.shape[0]:
+                        fired_log[name].append((step, flat))
+                        if fan is not None:
+                            if batched:
+                                size = spikes.shape[1]
+                                fan.push(step, flat // size, flat % size)
+                            else:
+                                fan.push(step, None, flat)
+                for (_, _, _, bounds, k_t, i_t), fan in src_fanouts:
+                    lo, hi = bounds[n], bounds[n + 1]
+                    if hi > lo:
+                        fan.push(step, k_t[lo:hi] if batched else None, i_t[lo:hi])
+                for (pop, var), buf in traces.items():
+                    buf[n] = self.lifs[pop].state(var)[:, trace_idx[(pop, var)]]
+                if progress is not None and (n + 1) % tick == 0:
+                    progress(n + 1, n_steps)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        self.timings["run_s"] = time.perf_counter() - t_start
+        chunks: dict[str, list] = {}
+        for name, items in fired_log.items():
+            size = self.lifs[name].size
+            chunks[name] = []
+            for step, flat in items:
+                flat = flat.cpu().numpy()
+                chunks[name].append((np.full(flat.shape[0], step), flat % size, flat // size))
+        for name, (s, i, k, _, _, _) in sources.items():
+            chunks[name] = [(s, i, k)]
+        steps = np.arange(step0, step0 + n_steps)
+        states: dict[str, dict[str, StateTrace]] = {}
+        for (pop, var), buf in traces.items():
+            states.setdefault(pop, {})[var] = StateTrace(
+                times_of(steps, self.dt), record[pop][var], buf.cpu().numpy().astype(np.float64))
+        return Recording(self.dt, step0 * self.dt, (step0 + n_steps) * self.dt,
+                         {name: p.size for name, p in self.plan.populations.items()},
+                         assemble_spikes(self.plan, chunks), states)
+
+
+class TorchBackend(Backend):
+    """Options: ``device`` ("cpu" or "cuda"), ``dtype`` ("float64" or "float32")."""
+
+    name = "torch"
+    simulation_class = TorchSimulation
+
+    def build(self, plan: Plan, device: str = "cpu", dtype: str = "float64",
+              **options: Any) -> TorchSimulation:
+        if options:
+            raise BackendError(f"torch backend: unknown option(s) {', '.join(sorted(options))}")
+        return self.simulation_class(plan, device=device, dtype=dtype)

@@ -1,0 +1,133 @@
+"""HDF5 files of neuromem: atomic writes, nested dicts <-> groups, and checked opening.
+
+Every neuromem file carries two root attributes, ``neuromem_format`` (what it holds: "network",
+"recording") and ``format_version``. Files are written to a temporary file in the target folder
+and renamed over the target only once complete, so a crash or an error never leaves a half file
+and never destroys the user's previous file. Reading wraps every low-level failure (truncation,
+corruption, foreign files, missing entries) into :class:`~neuromem.errors.FileFormatError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from neuromem.errors import FileFormatError
+
+_KIND = "__kind__"
+_NONE = "__none__"
+
+
+def atomic_write(path: str | os.PathLike, kind: str, version: int,
+                 fill: Callable[[h5py.File], None]) -> Path:
+    """Write an HDF5 file at ``path`` through ``fill(file)``, atomically."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w", track_order=True) as f:
+            f.attrs["neuromem_format"] = kind
+            f.attrs["format_version"] = version
+            fill(f)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+@contextlib.contextmanager
+def open_checked(path: str | os.PathLike, kind: str, max_version: int) -> Iterator[h5py.File]:
+    """Open a neuromem file of ``kind`` for reading; every failure is a FileFormatError."""
+    path = Path(path)
+    if not path.exists():
+        raise FileFormatError(f"{path}: no such file")
+    if not h5py.is_hdf5(path):
+        raise FileFormatError(f"{path}: not an HDF5 file (truncated, corrupt or another format)")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot be opened as HDF5 ({exc})") from None
+    try:
+        found = f.attrs.get("neuromem_format")
+        if found is None:
+            raise FileFormatError(f"{path}: an HDF5 file, but not one written by neuromem")
+        found = found.decode() if isinstance(found, bytes) else str(found)
+        if found != kind:
+            raise FileFormatError(f"{path}: holds a neuromem {found}, not a {kind}")
+        version = int(f.attrs.get("format_version", -1))
+        if not 1 <= version <= max_version:
+            raise FileFormatError(f"{path}: {kind} format version {version} is not supported "
+                                  f"(this neuromem reads versions 1 to {max_version})")
+        try:
+            yield f
+        except FileFormatError:
+            raise
+        except (KeyError, ValueError, TypeError, OSError, RuntimeError) as exc:
+            raise FileFormatError(f"{path}: corrupt or incomplete {kind} file "
+                                  f"({type(exc).__name__}: {exc})") from None
+    finally:
+        f.close()
+
+
+def write_dict(group: h5py.Group, data: dict[str, Any]) -> None:
+    """Store a nested dict of arrays, scalars, strings, None, lists and dicts under ``group``."""
+    nones = []
+    for key, value in data.items():
+        key = str(key)
+        if value is None:
+            nones.append(key)
+        elif isinstance(value, dict):
+            write_dict(group.create_group(key, track_order=True), value)
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, dict) for v in value):
+            sub = group.create_group(key, track_order=True)
+            sub.attrs[_KIND] = "list"
+            write_dict(sub, {str(i): v for i, v in enumerate(value)})
+        elif isinstance(value, str):
+            group.attrs[key] = value
+        elif isinstance(value, (bool, np.bool_)):
+            group.attrs[key] = np.bool_(value)
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            group.attrs[key] = value
+        else:
+            group.create_dataset(key, data=np.asarray(value))
+    if nones:
+        group.attrs[_NONE] = np.array(nones, dtype=h5py.string_dtype())
+
+
+def read_dict(group: h5py.Group) -> Any:
+    """Inverse of :func:`write_dict`."""
+    out: dict[str, Any] = {}
+    for key, value in group.attrs.items():
+        if key in (_KIND, _NONE, "neuromem_format", "format_version"):
+            continue
+        out[key] = _plain(value)
+    for key in group.attrs.get(_NONE, []):
+        out[key.decode() if isinstance(key, bytes) else str(key)] = None
+    for key, item in group.items():
+        out[key] = read_dict(item) if isinstance(item, h5py.Group) else item[()]
+    if group.attrs.get(_KIND) == "list":
+        return [out[str(i)] for i in range(len(out))]
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value

@@ -1,0 +1,149 @@
+"""Graph validation: every problem found before any backend runs, each naming where it is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuromem.errors import ValidationError
+from neuromem.ir.nodes import LIF, Node, PoissonSource, SpikeArray
+from neuromem.ir.projection import RECEPTORS, Projection
+from neuromem.ir.registry import registered_types
+from neuromem.ir.values import DISTRIBUTIONS
+from neuromem.units import is_on_grid
+
+
+def problems(net, dt: float) -> list[ValidationError]:
+    """Every problem of ``net`` at time step ``dt`` (ms); empty when it can run."""
+    found: list[ValidationError] = []
+    if not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
+        found.append(ValidationError(f"time step must be a positive finite number, got {dt!r}",
+                                     field="dt"))
+        return found
+    known = set(registered_types().values())
+    for name, node in net.graph.nodes(data="node"):
+        if node is None or type(node) not in known or not isinstance(node, Node):
+            found.append(ValidationError(f"unknown node type {type(node).__name__}", node=name,
+                                         field="type"))
+            continue
+        found.extend(node_problems(name, node, dt))
+    seen: set[str] = set()
+    for u, v, key, proj in net.graph.edges(keys=True, data="projection"):
+        if key in seen:
+            found.append(ValidationError("duplicate projection name", edge=key, field="name"))
+        seen.add(key)
+        found.extend(_edge_problems(net, key, proj, dt))
+    return found
+
+
+def validate(net, dt: float) -> None:
+    """Raise the first problem (listing how many more there are), or return None."""
+    found = problems(net, dt)
+    if found:
+        first = found[0]
+        if len(found) > 1:
+            rest = "; ".join(str(p) for p in found[1:6])
+            more = f" (and {len(found) - 1} more: {rest}{' ...' if len(found) > 6 else ''})"
+            raise ValidationError(str(first) + more) from None
+        raise first
+
+
+def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
+    out: list[ValidationError] = []
+
+    def bad(msg: str, fld: str) -> None:
+        out.append(ValidationError(msg, node=name, field=fld))
+
+    if not isinstance(node.size, (int, np.integer)) or node.size <= 0:
+        bad(f"size must be a positive integer, got {node.size!r}", "size")
+        return out
+    for fld in node.PARAMS:
+        value = getattr(node, fld)
+        if isinstance(value, DISTRIBUTIONS):
+            arr = np.asarray([float(x) for x in value.to_dict().values()
+                              if isinstance(x, (int, float))])
+            if np.isnan(arr).any():
+                bad("distribution parameter is NaN", fld)
+            continue
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape[0] != node.size):
+            bad(f"shape mismatch: expected a scalar or {node.size} values, got shape {arr.shape}",
+                fld)
+            continue
+        if not np.isfinite(arr).all():
+            bad("NaN or infinite value", fld)
+            continue
+        if fld in node.POSITIVE and (arr <= 0).any():
+            bad(f"must be > 0, got {arr.min()}", fld)
+        if fld in node.NON_NEGATIVE and (arr < 0).any():
+            bad(f"must be >= 0, got {arr.min()}", fld)
+    if isinstance(node, LIF):
+        if node.reset not in LIF.RESET_MODES:
+            bad(f"reset must be one of {LIF.RESET_MODES}, got {node.reset!r}", "reset")
+        ref = np.asarray(node.tau_refrac, dtype=np.float64)
+        if np.isfinite(ref).all() and not is_on_grid(ref, dt).all():
+            bad(f"refractory period must be a whole number of steps of {dt} ms", "tau_refrac")
+    elif isinstance(node, SpikeArray):
+        if node.times.shape != node.indices.shape:
+            bad(f"times {node.times.shape} and indices {node.indices.shape} differ in shape",
+                "indices")
+        elif node.indices.size:
+            if node.indices.min() < 0 or node.indices.max() >= node.size:
+                bad(f"index out of range [0, {node.size})", "indices")
+            if not np.isfinite(node.times).all():
+                bad("NaN or infinite spike time", "times")
+            elif node.times.min() < 0:
+                bad("negative spike time", "times")
+            elif not is_on_grid(node.times, dt).all():
+                bad(f"spike times must lie on the {dt} ms step grid", "times")
+    elif isinstance(node, PoissonSource):
+        rate = node.rate
+        if not isinstance(rate, DISTRIBUTIONS) and np.isfinite(rate).all() \
+                and (np.asarray(rate) * dt / 1000.0 > 1.0).any():
+            bad(f"rate * dt exceeds one spike per step at dt={dt} ms", "rate")
+        if not (np.isfinite(node.start) and node.start >= 0) or np.isnan(node.stop) \
+                or node.stop < node.start:
+            bad(f"need 0 <= start <= stop, got start={node.start}, stop={node.stop}", "start")
+    return out
+
+
+def _edge_problems(net, key: str, proj: Projection | None, dt: float) -> list[ValidationError]:
+    out: list[ValidationError] = []
+
+    def bad(msg: str, fld: str) -> None:
+        out.append(ValidationError(msg, edge=key, field=fld))
+
+    if not isinstance(proj, Projection):
+        bad(f"edge data is not a Projection ({type(proj).__name__})", "projection")
+        return out
+    nodes = net.graph.nodes
+    for end in ("pre", "post"):
+        ref = getattr(proj, end)
+        if ref not in nodes or nodes[ref].get("node") is None:
+            bad(f"dangling edge: no node named '{ref}'", end)
+    if out:
+        return out
+    pre, post = nodes[proj.pre]["node"], nodes[proj.post]["node"]
+    if post.is_source:
+        bad(f"target '{proj.post}' is a source ({post.type_name}) and has no synapses", "post")
+    if proj.receptor not in RECEPTORS:
+        bad(f"receptor must be one of {RECEPTORS}, got {proj.receptor!r}", "receptor")
+    n = proj.pre_idx.shape
+    for fld in ("post_idx", "weight", "delay"):
+        if getattr(proj, fld).shape != n:
+            bad(f"shape mismatch: {getattr(proj, fld).shape} against pre_idx {n}", fld)
+    if out:
+        return out
+    if n[0]:
+        if proj.pre_idx.min() < 0 or proj.pre_idx.max() >= getattr(pre, "size", 0):
+            bad(f"index out of range [0, {pre.size}) of '{proj.pre}'", "pre_idx")
+        if proj.post_idx.min() < 0 or proj.post_idx.max() >= getattr(post, "size", 0):
+            bad(f"index out of range [0, {post.size}) of '{proj.post}'", "post_idx")
+        if not np.isfinite(proj.weight).all():
+            bad("NaN or infinite weight", "weight")
+        if not np.isfinite(proj.delay).all():
+            bad("NaN or infinite delay", "delay")
+        elif proj.delay.min() < dt * (1 - 1e-9):
+            bad(f"delay {proj.delay.min()} ms is shorter than one step ({dt} ms)", "delay")
+        elif not is_on_grid(proj.delay, dt).all():
+            bad(f"delay is not a whole number of steps of {dt} ms", "delay")
+    return out

@@ -1,0 +1,135 @@
+"""``Recording``: what a run produced: spikes per population, sampled states, run metadata."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from neuromem.errors import FileFormatError
+
+RECORDING_FORMAT_VERSION = 1
+
+
+@dataclass
+class StateTrace:
+    """Sampled values of one state variable: ``values[k, trial, j]`` at ``times[k]`` (ms) of
+    neuron ``indices[j]``."""
+
+    times: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+
+
+@dataclass
+class Recording:
+    """Spikes as (times in ms, neuron indices, trial) per population, optional state traces,
+    and metadata (backend, dt, seed, timings in seconds, ...)."""
+
+    dt: float
+    t_start: float
+    t_stop: float
+    sizes: dict[str, int]
+    spike_data: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    states: dict[str, dict[str, StateTrace]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def trials(self) -> int:
+        return int(self.meta.get("trials", 1))
+
+    @property
+    def populations(self) -> list[str]:
+        return list(self.sizes)
+
+    def spikes(self, pop: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Spike ``(times_ms, indices)`` of population ``pop`` in ``trial``, sorted by time then
+        index."""
+        if pop not in self.spike_data:
+            raise KeyError(f"no spikes recorded for '{pop}' (recorded: {', '.join(self.spike_data)})")
+        if not 0 <= trial < self.trials:
+            raise IndexError(f"trial {trial} out of range [0, {self.trials})")
+        t, i, k = self.spike_data[pop]
+        sel = k == trial
+        return t[sel], i[sel]
+
+    def spike_count(self, pop: str, trial: int | None = None) -> int:
+        t, _, k = self.spike_data[pop]
+        return int(t.size if trial is None else (k == trial).sum())
+
+    def mean_rate(self, pop: str, trial: int | None = None) -> float:
+        """Mean firing rate in Hz over the population and the recorded interval (and trials)."""
+        duration_s = (self.t_stop - self.t_start) / 1000.0
+        n_trials = self.trials if trial is None else 1
+        if duration_s <= 0:
+            return 0.0
+        return self.spike_count(pop, trial) / (self.sizes[pop] * duration_s * n_trials)
+
+    def state(self, pop: str, var: str) -> StateTrace:
+        try:
+            return self.states[pop][var]
+        except KeyError:
+            raise KeyError(f"state '{var}' of '{pop}' was not recorded") from None
+
+    def summary(self) -> str:
+        m = self.meta
+        lines = [f"Recording: {m.get('backend', '?')} backend, {self.t_start:g}-{self.t_stop:g} ms, "
+                 f"dt {self.dt} ms, seed {m.get('seed', '?')}, {self.trials} trial(s)"]
+        for pop in self.sizes:
+            if pop in self.spike_data:
+                lines.append(f"  {pop:>12}: {self.spike_count(pop):8d} spikes, "
+                             f"{self.mean_rate(pop):8.2f} Hz mean rate ({self.sizes[pop]} neurons)")
+        timing = {k: v for k, v in m.items() if k.endswith("_s")}
+        if timing:
+            lines.append("  timings: " + ", ".join(f"{k[:-2]} {v:.3f} s" for k, v in timing.items()))
+        return "\n".join(lines)
+
+    # -- files ----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write to HDF5, atomically, with the format version."""
+        from neuromem.h5io import atomic_write, write_dict
+
+        def fill(f):
+            f.attrs["dt"], f.attrs["t_start"], f.attrs["t_stop"] = self.dt, self.t_start, self.t_stop
+            write_dict(f.create_group("meta", track_order=True), self.meta)
+            pops = f.create_group("populations", track_order=True)
+            for pop, size in self.sizes.items():
+                g = pops.create_group(pop, track_order=True)
+                g.attrs["size"] = size
+                if pop in self.spike_data:
+                    t, i, k = self.spike_data[pop]
+                    s = g.create_group("spikes")
+                    s.create_dataset("times", data=t)
+                    s.create_dataset("indices", data=i)
+                    s.create_dataset("trials", data=k)
+                for var, tr in self.states.get(pop, {}).items():
+                    sg = g.create_group(f"state/{var}")
+                    sg.create_dataset("times", data=tr.times)
+                    sg.create_dataset("indices", data=tr.indices)
+                    sg.create_dataset("values", data=tr.values)
+
+        atomic_write(path, "recording", RECORDING_FORMAT_VERSION, fill)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Recording":
+        """Read a recording written by :meth:`save`; FileFormatError if the file is not one."""
+        from neuromem.h5io import open_checked, read_dict
+
+        with open_checked(path, "recording", RECORDING_FORMAT_VERSION) as f:
+            sizes, spikes, states = {}, {}, {}
+            for pop, g in f["populations"].items():
+                sizes[pop] = int(g.attrs["size"])
+                if "spikes" in g:
+                    s = g["spikes"]
+                    t, i, k = s["times"][()], s["indices"][()], s["trials"][()]
+                    if not (t.shape == i.shape == k.shape):
+                        raise FileFormatError(f"{path}: spikes of '{pop}' have unequal lengths")
+                    spikes[pop] = (t, i, k)
+                if "state" in g:
+                    states[pop] = {var: StateTrace(sg["times"][()], sg["indices"][()],
+                                                   sg["values"][()])
+                                   for var, sg in g["state"].items()}
+            return cls(float(f.attrs["dt"]), float(f.attrs["t_start"]), float(f.attrs["t_stop"]),
+                       sizes, spikes, states, read_dict(f["meta"]))
