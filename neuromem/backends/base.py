@@ -64,9 +64,9 @@ class Simulation(ABC):
 
         ``inputs`` maps a SpikeArray population to new spikes for this run (absolute times in
         ms): a list of spike-time lists per neuron, or ``(times, indices)``; wrap one such spec
-        per trial in :class:`PerTrial` to give the trials different inputs. ``record`` maps populations to state variables to sample
-        after every step (all neurons, or ``{var: indices}``). Spikes of every population are
-        always recorded.
+        per trial in :class:`PerTrial` to give the trials different inputs. ``record`` maps
+        populations to state variables to sample after every step (all neurons, or
+        ``{var: indices}``). Spikes of every population are always recorded.
         """
         if not (np.isfinite(duration_ms) and duration_ms > 0 and is_on_grid(duration_ms, self.dt)):
             raise BackendError(f"duration must be a positive whole number of {self.dt} ms steps, "

@@ -9,7 +9,7 @@ from neuromem.ir.nodes import LIF, Node, PoissonSource, SpikeArray
 from neuromem.ir.projection import RECEPTORS, Projection
 from neuromem.ir.registry import registered_types
 from neuromem.ir.values import DISTRIBUTIONS
-from neuromem.units import is_on_grid
+from neuromem.units import is_on_grid, steps_of
 
 
 def problems(net, dt: float) -> list[ValidationError]:
@@ -27,7 +27,7 @@ def problems(net, dt: float) -> list[ValidationError]:
             continue
         found.extend(node_problems(name, node, dt))
     seen: set[str] = set()
-    for u, v, key, proj in net.graph.edges(keys=True, data="projection"):
+    for _pre, _post, key, proj in net.graph.edges(keys=True, data="projection"):
         if key in seen:
             found.append(ValidationError("duplicate projection name", edge=key, field="name"))
         seen.add(key)
@@ -95,6 +95,10 @@ def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
                 bad("negative spike time", "times")
             elif not is_on_grid(node.times, dt).all():
                 bad(f"spike times must lie on the {dt} ms step grid", "times")
+            else:
+                keys = steps_of(node.times, dt) * node.size + node.indices
+                if np.unique(keys).size != keys.size:
+                    bad("a neuron spikes twice in one step", "times")
     elif isinstance(node, PoissonSource):
         rate = node.rate
         if not isinstance(rate, DISTRIBUTIONS) and np.isfinite(rate).all() \

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -51,10 +51,10 @@ class Normal:
         return cls(float(d["mean"]), float(d["std"]), float(d["low"]), float(d["high"]))
 
 
-Distribution = Union[Uniform, Normal]
+Distribution = Uniform | Normal
 DISTRIBUTIONS = (Uniform, Normal)
 #: What a parameter may be given as: a scalar, one value per element, or a distribution.
-Value = Union[float, int, np.ndarray, Uniform, Normal]
+Value = float | int | np.ndarray | Uniform | Normal
 
 
 def realise(value: Value, size: int, rng: np.random.Generator | None = None) -> np.ndarray:
