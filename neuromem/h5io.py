@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from neuromem.errors import FileFormatError
 
 _KIND = "__kind__"
 _NONE = "__none__"
+_LEN = "__len__"
 
 
 def atomic_write(path: str | os.PathLike, kind: str, version: int,
@@ -31,8 +32,10 @@ def atomic_write(path: str | os.PathLike, kind: str, version: int,
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
+    # A fresh file of our own (O_EXCL), created with mode 0o666 under the umask as open() would:
+    # mkstemp's 0o600 would leave the user's file unreadable to others once renamed over it.
+    tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         with h5py.File(tmp, "w", track_order=True) as f:
             f.attrs["neuromem_format"] = kind
@@ -65,15 +68,19 @@ def open_checked(path: str | os.PathLike, kind: str, max_version: int) -> Iterat
         found = found.decode() if isinstance(found, bytes) else str(found)
         if found != kind:
             raise FileFormatError(f"{path}: holds a neuromem {found}, not a {kind}")
-        version = int(f.attrs.get("format_version", -1))
-        if not 1 <= version <= max_version:
+        try:
+            version = int(f.attrs.get("format_version", -1))
+        except (TypeError, ValueError):
+            version = f.attrs.get("format_version")
+        if not (isinstance(version, int) and 1 <= version <= max_version):
             raise FileFormatError(f"{path}: {kind} format version {version} is not supported "
                                   f"(this neuromem reads versions 1 to {max_version})")
         try:
             yield f
         except FileFormatError:
             raise
-        except (KeyError, ValueError, TypeError, OSError, RuntimeError) as exc:
+        except (KeyError, IndexError, AttributeError, ValueError, TypeError, OSError,
+                RuntimeError) as exc:
             raise FileFormatError(f"{path}: corrupt or incomplete {kind} file "
                                   f"({type(exc).__name__}: {exc})") from None
     finally:
@@ -89,9 +96,11 @@ def write_dict(group: h5py.Group, data: dict[str, Any]) -> None:
             nones.append(key)
         elif isinstance(value, dict):
             write_dict(group.create_group(key, track_order=True), value)
-        elif isinstance(value, (list, tuple)) and any(isinstance(v, dict) for v in value):
+        elif isinstance(value, (list, tuple)) and (not value or any(isinstance(v, dict) for v in value)):
+            # (an empty list too: as a dataset it would come back as an empty float array)
             sub = group.create_group(key, track_order=True)
             sub.attrs[_KIND] = "list"
+            sub.attrs[_LEN] = len(value)
             write_dict(sub, {str(i): v for i, v in enumerate(value)})
         elif isinstance(value, str):
             group.attrs[key] = value
@@ -100,7 +109,12 @@ def write_dict(group: h5py.Group, data: dict[str, Any]) -> None:
         elif isinstance(value, (int, float, np.integer, np.floating)):
             group.attrs[key] = value
         else:
-            group.create_dataset(key, data=np.asarray(value))
+            arr = np.asarray(value)
+            if arr.dtype.kind == "U":
+                # HDF5 has no fixed-width unicode type: store as variable-length UTF-8 strings.
+                group.create_dataset(key, data=arr.astype(object), dtype=h5py.string_dtype())
+            else:
+                group.create_dataset(key, data=arr)
     if nones:
         group.attrs[_NONE] = np.array(nones, dtype=h5py.string_dtype())
 
@@ -109,15 +123,23 @@ def read_dict(group: h5py.Group) -> Any:
     """Inverse of :func:`write_dict`."""
     out: dict[str, Any] = {}
     for key, value in group.attrs.items():
-        if key in (_KIND, _NONE, "neuromem_format", "format_version"):
+        if key in (_KIND, _NONE, _LEN, "neuromem_format", "format_version"):
             continue
         out[key] = _plain(value)
     for key in group.attrs.get(_NONE, []):
         out[key.decode() if isinstance(key, bytes) else str(key)] = None
     for key, item in group.items():
-        out[key] = read_dict(item) if isinstance(item, h5py.Group) else item[()]
+        if isinstance(item, h5py.Group):
+            out[key] = read_dict(item)
+        elif h5py.check_string_dtype(item.dtype) is not None:
+            out[key] = np.asarray(item.asstr()[()], dtype=str)
+        else:
+            out[key] = item[()]
     if group.attrs.get(_KIND) == "list":
-        return [out[str(i)] for i in range(len(out))]
+        n = int(group.attrs.get(_LEN, len(out)))
+        if len(out) != n:
+            raise KeyError(f"list '{group.name}' holds {len(out)} of its {n} items")
+        return [out[str(i)] for i in range(n)]
     return out
 
 

@@ -42,6 +42,10 @@ class Network:
         if not isinstance(name, str) or not name:
             raise ValidationError("a node needs a non-empty string name", node=str(name),
                                   field="name")
+        if "/" in name or "\x00" in name or name == ".":
+            # names are HDF5 group names in saved files, where '/' nests and '.' is the group
+            raise ValidationError("a node name may not contain '/' or NUL, nor be '.'",
+                                  node=name, field="name")
         if name in self.graph:
             raise ValidationError("duplicate node name", node=name, field="name")
         self.graph.add_node(name, node=node)
@@ -65,6 +69,9 @@ class Network:
             pre_idx, post_idx = connector.build(n_pre, n_post, pre == post)
         except ValueError as exc:
             raise ValidationError(str(exc), edge=name, field="connector") from None
+        for fld, idx, n in (("pre_idx", pre_idx, n_pre), ("post_idx", post_idx, n_post)):
+            if idx.size and (idx.min() < 0 or idx.max() >= n):
+                raise ValidationError(f"index out of range [0, {n})", edge=name, field=fld)
         rng = np.random.default_rng(seed)
         weights = self._per_synapse(weight, pre_idx, post_idx, n_pre, n_post, rng, name, "weight")
         delays = self._per_synapse(self.dt if delay is None else delay, pre_idx, post_idx,
@@ -77,6 +84,13 @@ class Network:
 
     def add_projection(self, proj: Projection) -> Projection:
         """Add an already realised projection (as loaders do)."""
+        # networkx would silently create a missing end node, or replace an edge of the same key
+        for end in ("pre", "post"):
+            if getattr(proj, end) not in self.graph:
+                raise ValidationError(f"dangling edge: no node named '{getattr(proj, end)}'",
+                                      edge=proj.name, field=end)
+        if any(k == proj.name for _, _, k in self.graph.edges(keys=True)):
+            raise ValidationError("duplicate projection name", edge=proj.name, field="name")
         self.graph.add_edge(proj.pre, proj.post, key=proj.name, projection=proj)
         return proj
 
@@ -172,6 +186,11 @@ class Network:
 
         with open_checked(path, "network", NETWORK_FORMAT_VERSION) as f:
             data = read_dict(f)
+            missing = [k for k in ("name", "dt", "nodes", "node_order", "projections")
+                       if k not in data]
+            if missing:
+                raise FileFormatError(f"{path}: corrupt or incomplete network file (missing "
+                                      f"{', '.join(missing)})")
             try:
                 return cls.from_dict(data)
             except ValidationError as exc:

@@ -30,6 +30,8 @@ class Node:
     NON_NEGATIVE: ClassVar[tuple[str, ...]] = ()
     #: state variables a backend can record for this node
     STATE: ClassVar[tuple[str, ...]] = ()
+    #: parameters that may be given as a distribution (drawn per trial from the run's seed)
+    DISTRIBUTED: ClassVar[tuple[str, ...]] = ()
 
     size: int
 
@@ -95,6 +97,7 @@ class LIF(Node):
     POSITIVE: ClassVar[tuple[str, ...]] = ("tau_m", "c_m", "tau_syn_e", "tau_syn_i")
     NON_NEGATIVE: ClassVar[tuple[str, ...]] = ("tau_refrac",)
     STATE: ClassVar[tuple[str, ...]] = ("v", "i_e", "i_i")
+    DISTRIBUTED: ClassVar[tuple[str, ...]] = ("v_init",)
     RESET_MODES: ClassVar[tuple[str, ...]] = ("value", "subtract")
 
     def __post_init__(self) -> None:

@@ -8,7 +8,7 @@ from neuromem.errors import ValidationError
 from neuromem.ir.nodes import LIF, Node, PoissonSource, SpikeArray
 from neuromem.ir.projection import RECEPTORS, Projection
 from neuromem.ir.registry import registered_types
-from neuromem.ir.values import DISTRIBUTIONS
+from neuromem.ir.values import DISTRIBUTIONS, Normal
 from neuromem.units import is_on_grid, steps_of
 
 
@@ -21,6 +21,8 @@ def problems(net, dt: float) -> list[ValidationError]:
         return found
     known = set(registered_types().values())
     for name, node in net.graph.nodes(data="node"):
+        if node is None and net.graph.degree(name) > 0:
+            continue  # created by networkx for an edge's missing end: reported as a dangling edge
         if node is None or type(node) not in known or not isinstance(node, Node):
             found.append(ValidationError(f"unknown node type {type(node).__name__}", node=name,
                                          field="type"))
@@ -43,7 +45,10 @@ def validate(net, dt: float) -> None:
         if len(found) > 1:
             rest = "; ".join(str(p) for p in found[1:6])
             more = f" (and {len(found) - 1} more: {rest}{' ...' if len(found) > 6 else ''})"
-            raise ValidationError(str(first) + more) from None
+            err = ValidationError(str(first) + more)
+            # still name the place of the first problem, as a single one would
+            err.node, err.edge, err.field = first.node, first.edge, first.field
+            raise err from None
         raise first
 
 
@@ -59,10 +64,20 @@ def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
     for fld in node.PARAMS:
         value = getattr(node, fld)
         if isinstance(value, DISTRIBUTIONS):
-            arr = np.asarray([float(x) for x in value.to_dict().values()
-                              if isinstance(x, (int, float))])
-            if np.isnan(arr).any():
-                bad("distribution parameter is NaN", fld)
+            if fld not in node.DISTRIBUTED:
+                bad(f"cannot be a distribution (only {', '.join(node.DISTRIBUTED) or 'none'} "
+                    f"of {type(node).__name__} can)", fld)
+                continue
+            params = value.to_dict()
+            arr = np.asarray([float(x) for x in params.values() if isinstance(x, (int, float))])
+            # Uniform's bounds, Normal's mean and std must be finite; Normal's clip bounds may be
+            # infinite (the default: no clipping), never NaN.
+            finite = [params[k] for k in ("low", "high", "mean", "std")
+                      if k in params and not (isinstance(value, Normal) and k in ("low", "high"))]
+            if np.isnan(arr).any() or not np.isfinite(finite).all():
+                bad("distribution parameter is NaN or infinite", fld)
+            elif params.get("std", 0.0) < 0 or params["low"] > params["high"]:
+                bad(f"invalid distribution {value}", fld)
             continue
         arr = np.asarray(value, dtype=np.float64)
         if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape[0] != node.size):

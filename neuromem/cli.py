@@ -1,0 +1,442 @@
+"""The ``neuromem`` command: run a registered experiment, describe a file, plot a recording.
+
+    neuromem run cuba --backend torch --out out/cuba --duration 1000
+    neuromem info out/cuba/recording.h5
+    neuromem plot out/cuba/recording.h5 -o out/cuba/panels.png --mode panels
+
+Every error neuromem raises on purpose (:class:`~neuromem.errors.NeuromemError`) ends the command
+with ``error: <message>`` on stderr and exit status 2, without a traceback: those messages already
+say what is wrong and where, and a traceback would bury them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neuromem.errors import FileFormatError, NeuromemError
+
+# -- experiments --------------------------------------------------------------------------
+
+
+@dataclass
+class Experiment:
+    """What ``neuromem run`` needs from an experiment: the network, how to split its populations
+    into raster bands, and which states to record (spikes are always recorded)."""
+
+    network: Any
+    bands: dict[str, tuple[str, int, int]] | None = None
+    record: dict[str, Any] | None = None
+    extra_meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _cuba() -> Experiment:
+    """CUBA benchmark (Brette et al. 2007): 4000 LIF neurons, 3200 excitatory then 800 inhibitory."""
+    from neuromem.models import cuba
+
+    n_exc, n_inh = cuba.PARAMS["n_exc"], cuba.PARAMS["n_inh"]
+    return Experiment(cuba.build(n_exc, n_inh),
+                      bands={"exc": ("P", 0, n_exc), "inh": ("P", n_exc, n_exc + n_inh)})
+
+
+#: Experiment name -> factory. Add an entry to make ``neuromem run NAME`` know a new experiment;
+#: the first docstring line of the factory is its description in ``neuromem run --help``.
+EXPERIMENTS: dict[str, Callable[[], Experiment]] = {"cuba": _cuba}
+
+
+class UsageError(NeuromemError, ValueError):
+    """A command line that asks for something that makes no sense (unknown experiment, an
+    option of another backend)."""
+
+
+def get_experiment(name: str) -> Callable[[], Experiment]:
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        raise UsageError(f"unknown experiment '{name}' (known: {', '.join(sorted(EXPERIMENTS))})") from None
+
+
+def _describe(factory: Callable[..., Any]) -> str:
+    return (factory.__doc__ or "").strip().splitlines()[0] if factory.__doc__ else ""
+
+
+# -- backend options ----------------------------------------------------------------------
+
+#: Backend-specific command-line options: name -> (backend, default). Given with another
+#: backend, a non-default value is refused rather than silently ignored: a user who typed
+#: ``--dtype float32`` for brian2 believes the run is in float32.
+BACKEND_OPTIONS: dict[str, tuple[str, Any]] = {
+    "dtype": ("torch", "float64"),
+    "device": ("torch", "cpu"),
+    "target": ("brian2", "cython"),
+    "cache_dir": ("brian2", None),
+}
+
+
+def default_cache_dir() -> Path:
+    """Where Brian2's compiled Cython code is kept between runs (compiling takes minutes)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "neuromem" / "brian2"
+
+
+def backend_options(backend: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Options to pass to ``neuromem.compile`` for ``backend``, from the command-line values
+    (``None`` where not given); refuses non-default values of other backends' options."""
+    options: dict[str, Any] = {}
+    for name, (owner, default) in BACKEND_OPTIONS.items():
+        value = given.get(name)
+        flag = "--" + name.replace("_", "-")
+        if owner != backend:
+            if value is not None and value != default:
+                raise UsageError(f"{flag} {value} applies to the {owner} backend only, not {backend}")
+            continue
+        options[name] = default if value is None else value
+    if backend == "brian2":
+        if options["target"] != "cython":
+            if options["cache_dir"] is not None:
+                raise UsageError(f"--cache-dir applies to --target cython only, not {options['target']}")
+            del options["cache_dir"]
+        elif options["cache_dir"] is None:
+            options["cache_dir"] = str(default_cache_dir())
+    return options
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+class TqdmProgress:
+    """A ``Simulation.run`` progress callback drawing a tqdm bar on stderr; the bar opens at the
+    first report, when the number of steps is known."""
+
+    def __init__(self, desc: str) -> None:
+        self.desc = desc
+        self.bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=self.desc, unit="step", file=sys.stderr,
+                            dynamic_ncols=True, leave=True)
+        self.bar.update(max(0, done - self.bar.n))
+
+    def close(self, complete: bool) -> None:
+        if self.bar is None:
+            return
+        if complete:  # backends report every 1 %, so the last few steps may go unreported
+            self.bar.update(self.bar.total - self.bar.n)
+        self.bar.close()
+
+
+@dataclass
+class RunResult:
+    recording: Any
+    recording_path: Path
+    raster_path: Path
+    bands: dict[str, tuple[str, int, int]] | None
+
+
+def run_experiment(name: str, *, backend: str = "torch", out: str | os.PathLike = "out",
+                   duration_ms: float = 1000.0, seed: int = 0, method: str = "exact",
+                   options: dict[str, Any] | None = None, progress: bool = True) -> RunResult:
+    """Build experiment ``name``, run it on ``backend``, and write ``recording.h5`` and
+    ``raster.png`` into ``out``. The one implementation behind ``neuromem run`` and the scripts
+    in ``experiments/``."""
+    import neuromem
+    from neuromem import plot
+
+    factory = get_experiment(name)
+    t0 = time.perf_counter()
+    exp = factory()
+    sim = neuromem.compile(exp.network, backend=backend, seed=seed, method=method, **(options or {}))
+    bar = TqdmProgress(f"{name} on {backend}") if progress else None
+    done = False
+    try:
+        rec = sim.run(duration_ms, record=exp.record, progress=bar)
+        done = True
+    finally:
+        if bar is not None:
+            bar.close(done)
+    rec.meta.update(experiment=name, neuromem_version=neuromem.__version__, wall_s=time.perf_counter() - t0,
+                    **exp.extra_meta)
+    if exp.bands:
+        rec.meta["bands"] = bands_to_meta(exp.bands)
+    out = Path(out)
+    rec_path = out / "recording.h5"
+    rec.save(rec_path)
+    fig = plot.overview(rec, bands=exp.bands, title=f"{name}: {_run_title(rec)}")
+    try:
+        png_path = plot.save_figure(fig, out / "raster.png")
+    finally:
+        plot.close(fig)
+    return RunResult(rec, rec_path, png_path, exp.bands)
+
+
+def _run_title(rec) -> str:
+    m = rec.meta
+    extra = ", ".join(str(m[k]) for k in ("target", "device", "dtype") if k in m)
+    return (f"{m.get('backend', '?')} backend ({extra}), seed {m.get('seed', '?')}, "
+            f"{rec.t_stop - rec.t_start:g} ms")
+
+
+def bands_to_meta(bands: dict[str, tuple[str, int, int]]) -> dict[str, dict[str, Any]]:
+    """Bands in a form recording metadata can hold (nested dicts of scalars), so that ``neuromem
+    plot`` draws a saved run the way ``run`` did."""
+    return {label: {"population": pop, "start": int(a), "stop": int(b)}
+            for label, (pop, a, b) in bands.items()}
+
+
+def bands_from_meta(meta: dict[str, Any]) -> dict[str, tuple[str, int, int]] | None:
+    stored = meta.get("bands")
+    if not isinstance(stored, dict):
+        return None
+    try:
+        return {label: (str(d["population"]), int(d["start"]), int(d["stop"])) for label, d in stored.items()}
+    except (KeyError, TypeError, ValueError):
+        return None  # metadata from elsewhere: fall back to one band per population
+
+
+def band_rates(rec, bands: dict[str, tuple[str, int, int]], trial: int | None = None) -> dict[str, float]:
+    """Mean rate (Hz) per band over the run and trials: CUBA's exc and inh rates are the numbers
+    to compare with the literature, and the whole-population mean hides them."""
+    import numpy as np
+
+    duration_s = (rec.t_stop - rec.t_start) / 1000.0
+    trials = rec.trials if trial is None else 1
+    rates = {}
+    for label, (pop, start, stop) in bands.items():
+        if pop not in rec.spike_data:
+            continue
+        _, i, k = rec.spike_data[pop]
+        sel = (i >= start) & (i < stop) & (True if trial is None else k == trial)
+        n = int(np.count_nonzero(sel))
+        rates[label] = n / ((stop - start) * duration_s * trials) if stop > start and duration_s > 0 else 0.0
+    return rates
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    options = backend_options(args.backend, {k: getattr(args, k) for k in BACKEND_OPTIONS})
+    result = run_experiment(args.experiment, backend=args.backend, out=args.out,
+                            duration_ms=args.duration, seed=args.seed, method=args.method,
+                            options=options, progress=not args.no_progress)
+    rec = result.recording
+    print(rec.summary())
+    if result.bands:
+        rates = band_rates(rec, result.bands)
+        print("  bands: " + ", ".join(f"{label} {rate:.2f} Hz" for label, rate in rates.items()))
+    print(f"  recording: {result.recording_path}")
+    print(f"  raster:    {result.raster_path}")
+    return 0
+
+
+# -- info ---------------------------------------------------------------------------------
+
+
+def sniff_kind(path: str | os.PathLike) -> str | None:
+    """The ``neuromem_format`` root attribute of ``path``, or None where it cannot be read; the
+    loaders then give the precise reason (missing, not HDF5, not neuromem's)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            kind = f.attrs.get("neuromem_format")
+    except Exception:  # any failure is reported, precisely, by the loader
+        return None
+    return kind.decode() if isinstance(kind, bytes) else (None if kind is None else str(kind))
+
+
+def load_any(path: str | os.PathLike):
+    """A network or a recording, whichever ``path`` holds; FileFormatError otherwise."""
+    from neuromem import Network, Recording
+
+    if Path(path).is_dir():
+        raise FileFormatError(f"{path}: is a folder, not a file")
+    kind = sniff_kind(path)
+    if kind == "network":
+        return Network.load(path)
+    if kind in (None, "recording"):
+        return Recording.load(path)
+    raise FileFormatError(f"{path}: holds a neuromem {kind}, which this command cannot show "
+                          "(it shows networks and recordings)")
+
+
+def _format_meta(meta: dict[str, Any], indent: str = "  ") -> list[str]:
+    lines = []
+    for key, value in meta.items():
+        if isinstance(value, dict):
+            lines.append(f"{indent}{key}:")
+            lines += _format_meta(value, indent + "  ")
+        elif isinstance(value, float):
+            lines.append(f"{indent}{key}: {value:.6g}")
+        else:
+            lines.append(f"{indent}{key}: {value}")
+    return lines
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from neuromem import Network
+
+    obj = load_any(args.file)
+    print(f"{args.file}: neuromem {'network' if isinstance(obj, Network) else 'recording'}")
+    print(obj.summary())
+    if not isinstance(obj, Network):
+        print("metadata:")
+        print("\n".join(_format_meta(obj.meta)))
+        bands = bands_from_meta(obj.meta)
+        if bands:
+            rates = band_rates(obj, bands)
+            print("band rates: " + ", ".join(f"{label} {rate:.2f} Hz" for label, rate in rates.items()))
+    return 0
+
+
+# -- plot ---------------------------------------------------------------------------------
+
+
+def _check_image_path(path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    supported = Figure().canvas.get_supported_filetypes()
+    if path.suffix[1:].lower() not in supported:
+        raise UsageError(f"cannot tell the image format of '{path}': give it one of the extensions "
+                         f"{', '.join('.' + s for s in sorted(supported))}")
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from neuromem import Recording, plot
+
+    out = Path(args.output)
+    _check_image_path(out)
+    rec = Recording.load(args.file)
+    bands = None if args.populations else bands_from_meta(rec.meta)
+    if args.rate and args.mode == "bands":
+        fig = plot.overview(rec, args.populations, trial=args.trial, bands=bands, bin_ms=args.bin_ms)
+    else:
+        fig = plot.raster(rec, args.populations, trial=args.trial, mode=args.mode, bands=bands)
+    try:
+        plot.save_figure(fig, out, dpi=args.dpi)
+    finally:
+        plot.close(fig)
+    print(f"wrote {out}")
+    return 0
+
+
+# -- parser -------------------------------------------------------------------------------
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from neuromem import __version__
+    from neuromem.backends import available_backends
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="neuromem", formatter_class=fmt,
+        description="Run neuromem experiments and inspect the files they write.",
+        epilog="Run 'neuromem COMMAND --help' for the options of a command.")
+    parser.add_argument("--version", action="version", version=f"neuromem {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    known = "\n".join(f"  {name:<12} {_describe(f)}" for name, f in sorted(EXPERIMENTS.items()))
+    run = sub.add_parser(
+        "run", formatter_class=fmt, help="run an experiment and save its recording and raster",
+        description="Build a registered experiment, compile it for a backend, simulate it with a "
+                    "progress bar,\nand write OUT/recording.h5 (all spikes and metadata) and "
+                    "OUT/raster.png\n(raster over a population-rate panel). Prints spike counts, "
+                    "mean rates and timings.",
+        epilog=f"experiments:\n{known}\n\nexamples:\n"
+               "  neuromem run cuba --backend torch --out out/cuba-torch\n"
+               "  neuromem run cuba --backend torch --device cuda --dtype float32 --out out/gpu\n"
+               "  neuromem run cuba --backend brian2 --target numpy --duration 200 --out out/b2\n\n"
+               "Options of one backend given with the other are refused unless they hold the default.")
+    run.add_argument("experiment", metavar="EXPERIMENT", help="experiment name (see below)")
+    run.add_argument("--backend", required=True, choices=available_backends(), help="simulator backend")
+    run.add_argument("--out", required=True, metavar="DIR",
+                     help="output folder (created; recording.h5 and raster.png are replaced)")
+    run.add_argument("--duration", type=_positive_float, default=1000.0, metavar="MS",
+                     help="simulated time in ms, a whole number of steps (default: 1000)")
+    run.add_argument("--seed", type=int, default=0,
+                     help="run seed: initial states, Poisson sources (default: 0)")
+    run.add_argument("--method", choices=["exact", "euler"], default="exact",
+                     help="integration of the LIF equations (default: exact)")
+    torch_opts = run.add_argument_group("torch backend")
+    torch_opts.add_argument("--dtype", choices=["float32", "float64"], default=None,
+                            help="floating-point type of the state (default: float64)")
+    torch_opts.add_argument("--device", choices=["cpu", "cuda"], default=None,
+                            help="torch device (default: cpu)")
+    b2_opts = run.add_argument_group("brian2 backend")
+    b2_opts.add_argument("--target", choices=["numpy", "cython", "cpp_standalone"], default=None,
+                         help="Brian2 code generation target (default: cython)")
+    b2_opts.add_argument("--cache-dir", default=None, metavar="DIR",
+                         help=f"Cython cache of --target cython (default: {default_cache_dir()})")
+    run.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    run.set_defaults(handler=_cmd_run)
+
+    info = sub.add_parser(
+        "info", formatter_class=fmt, help="describe a saved network or recording",
+        description="Print the summary of a neuromem HDF5 file: populations and projections of a "
+                    "network;\nspike counts, rates, timings and metadata of a recording. The kind "
+                    "is read from the file.",
+        epilog="example:\n  neuromem info out/cuba/recording.h5")
+    info.add_argument("file", metavar="FILE", help="a .h5 file written by Network.save or Recording.save")
+    info.set_defaults(handler=_cmd_info)
+
+    plot = sub.add_parser(
+        "plot", formatter_class=fmt, help="draw the spike raster of a saved recording",
+        description="Draw the spike raster of a recording written by 'neuromem run' or "
+                    "Recording.save.\nBands (e.g. CUBA's exc and inh) stored by 'neuromem run' are "
+                    "used unless --populations is given.",
+        epilog="examples:\n  neuromem plot out/cuba/recording.h5 -o raster.png\n"
+               "  neuromem plot out/cuba/recording.h5 -o panels.pdf --mode panels")
+    plot.add_argument("file", metavar="FILE", help="recording .h5 file")
+    plot.add_argument("-o", "--output", required=True, metavar="IMAGE",
+                      help="image to write; the format follows the extension (.png, .pdf, .svg, ...)")
+    plot.add_argument("--mode", choices=["bands", "panels"], default="bands",
+                      help="bands: one axis, populations stacked; panels: one subplot each (default: bands)")
+    plot.add_argument("--trial", type=int, default=0, help="trial to draw (default: 0)")
+    plot.add_argument("--populations", nargs="+", metavar="POP", default=None,
+                      help="populations to draw, in this order (default: all, or the stored bands)")
+    plot.add_argument("--rate", action="store_true", help="add a population-rate panel (bands mode)")
+    plot.add_argument("--bin-ms", type=_positive_float, default=5.0, help="rate bin width in ms (default: 5)")
+    plot.add_argument("--dpi", type=_positive_float, default=150.0, help="resolution (default: 150)")
+    plot.set_defaults(handler=_cmd_plot)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``neuromem`` console script; returns the exit status (0 success,
+    1 an operating-system failure such as an unwritable folder, 2 a usage or neuromem error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.handler(args)
+    except NeuromemError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

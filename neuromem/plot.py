@@ -1,0 +1,361 @@
+"""Figures of a :class:`~neuromem.recording.Recording`: spike rasters, state traces, population rates.
+
+Every function returns the matplotlib ``Figure`` and never shows it, so the same call serves a
+script (``save_figure``), a notebook (the figure displays itself) and a test (count the artists).
+Pass ``ax`` to draw into a figure of your own layout.
+
+Rasters are drawn as one rasterized scatter per band: 100k spikes render in a fraction of a second
+and the saved file stays small, while axes and labels stay vector in PDF/SVG output.
+
+A *band* is a named block of neurons: a whole population by default, or an index range of one
+(CUBA's single population ``P`` reads better as ``exc`` 0-3200 and ``inh`` 3200-4000)::
+
+    raster(rec, bands={"exc": ("P", 0, 3200), "inh": ("P", 3200, 4000)})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+from neuromem.errors import NeuromemError
+from neuromem.recording import Recording
+
+
+def _headless() -> bool:
+    """True on a Linux machine without a display, where a GUI backend would fail at the first
+    figure; macOS and Windows always have one."""
+    if not sys.platform.startswith("linux"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+# Choose Agg only when nobody else has chosen: an explicit MPLBACKEND (Jupyter sets one) or an
+# already imported pyplot means the user's choice stands.
+if _headless() and "MPLBACKEND" not in os.environ and "matplotlib.pyplot" not in sys.modules:
+    matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend choice)
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+#: Units of the recordable LIF states, for axis labels.
+STATE_UNITS = {"v": "mV", "i_e": "nA", "i_i": "nA"}
+#: A band: (population, first index, one past the last index).
+BandSpec = tuple[str, int, int]
+
+
+class MissingDataError(NeuromemError, KeyError):
+    """Something asked to be plotted that the recording does not hold (population, state
+    variable, neuron, trial). A KeyError, so ``except KeyError`` code keeps working, with a
+    readable ``str`` (KeyError's own quotes its message)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str
+    pop: str
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _check_trial(rec: Recording, trial: int) -> None:
+    if not 0 <= trial < rec.trials:
+        raise MissingDataError(f"trial {trial} was not recorded (the recording has {rec.trials} "
+                               f"trial(s): 0 to {rec.trials - 1})")
+
+
+def _check_pop(rec: Recording, pop: str) -> None:
+    if pop not in rec.spike_data:
+        known = ", ".join(rec.spike_data) or "none"
+        raise MissingDataError(f"no spikes of population '{pop}' in the recording (recorded: {known})")
+
+
+def resolve_bands(rec: Recording, populations: Sequence[str] | str | None = None,
+                  bands: Mapping[str, BandSpec] | None = None) -> list[Band]:
+    """The bands to draw, checked against the recording: ``bands`` if given (in its order),
+    else one band per population of ``populations`` (default: every population with spikes)."""
+    if bands is not None:
+        out = []
+        for label, spec in bands.items():
+            try:
+                pop, start, stop = spec
+            except (TypeError, ValueError):
+                raise MissingDataError(f"band '{label}': expected (population, start, stop), "
+                                       f"got {spec!r}") from None
+            _check_pop(rec, pop)
+            if not 0 <= int(start) <= int(stop) <= rec.sizes[pop]:
+                raise MissingDataError(f"band '{label}': range [{start}, {stop}) is outside "
+                                       f"population '{pop}' of {rec.sizes[pop]} neurons")
+            out.append(Band(str(label), pop, int(start), int(stop)))
+        return out
+    if isinstance(populations, str):
+        populations = [populations]
+    pops = list(populations) if populations is not None else [p for p in rec.sizes if p in rec.spike_data]
+    for pop in pops:
+        _check_pop(rec, pop)
+    return [Band(pop, pop, 0, rec.sizes[pop]) for pop in pops]
+
+
+def band_spikes(rec: Recording, band: Band, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Spike ``(times_ms, indices)`` of ``band`` in ``trial``; indices stay population indices."""
+    t, i = rec.spikes(band.pop, trial)
+    sel = (i >= band.start) & (i < band.stop)
+    return t[sel], i[sel]
+
+
+def _colours(bands: list[Band], highlight: Mapping[str, str] | None) -> list[str]:
+    """Colour cycle per band; with ``highlight``, the named bands (or populations) get their
+    colour and every other band turns grey, which is the point of highlighting."""
+    if not highlight:
+        return [f"C{n % 10}" for n in range(len(bands))]
+    return [highlight.get(b.label, highlight.get(b.pop, "0.65")) for b in bands]
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, ax
+
+
+def _time_axis(ax: Axes, rec: Recording) -> None:
+    if rec.t_stop > rec.t_start:
+        ax.set_xlim(rec.t_start, rec.t_stop)
+    ax.set_xlabel("time (ms)")
+
+
+# -- raster -------------------------------------------------------------------------------
+def raster(rec: Recording, populations: Sequence[str] | str | None = None, trial: int = 0,
+           mode: str = "bands", ax: Axes | None = None, bands: Mapping[str, BandSpec] | None = None,
+           marker_size: float = 1.5, title: str | None = None,
+           highlight: Mapping[str, str] | None = None,
+           figsize: tuple[float, float] = (10.0, 6.0)) -> Figure:
+    """Spike raster of one trial.
+
+    ``mode="bands"``: one axis, each band stacked below the previous one (first band on top),
+    labelled on the y axis over an alternating light background, so that relative activity of the
+    populations reads at a glance. ``mode="panels"``: one subplot per band with a shared time
+    axis and each band's own index scale, for populations of very different sizes.
+    ``highlight`` maps band labels or population names to colours; the other bands turn grey.
+    """
+    _check_trial(rec, trial)
+    chosen = resolve_bands(rec, populations, bands)
+    colours = _colours(chosen, highlight)
+    if mode == "bands":
+        fig, ax = _new_axes(ax, figsize)
+        _raster_bands(ax, rec, chosen, colours, trial, marker_size)
+    elif mode == "panels":
+        fig = _raster_panels(rec, chosen, colours, trial, marker_size, ax, figsize)
+    else:
+        raise ValueError(f"mode must be 'bands' or 'panels', got {mode!r}")
+    if title is None:
+        title = (f"{rec.meta.get('backend', '?')} backend, {rec.t_stop - rec.t_start:g} ms"
+                 + (f", trial {trial}" if rec.trials > 1 else ""))
+    if title and mode == "bands":
+        ax.set_title(title)
+    elif title:
+        fig.suptitle(title)
+    return fig
+
+
+def _band_heights(chosen: list[Band]) -> list[int]:
+    """Rows per band; an empty band still gets a thin visible row so its label has a place."""
+    total = sum(b.size for b in chosen)
+    floor = max(1, int(round(0.02 * total)))
+    return [b.size if b.size else floor for b in chosen]
+
+
+def _raster_bands(ax: Axes, rec: Recording, chosen: list[Band], colours: list[str], trial: int,
+                  marker_size: float) -> None:
+    heights = _band_heights(chosen)
+    offsets = np.concatenate([[0], np.cumsum(heights)]).astype(float)
+    for n, (band, colour) in enumerate(zip(chosen, colours)):
+        lo, hi = offsets[n], offsets[n + 1]
+        if n % 2 == 0:
+            ax.axhspan(lo, hi, color="0.93", zorder=0, linewidth=0)
+        if n:
+            ax.axhline(lo, color="0.6", linewidth=0.6, zorder=1)
+        t, i = band_spikes(rec, band, trial)
+        ax.scatter(t, lo + (i - band.start) + 0.5, s=marker_size, c=colour, marker="s",
+                   linewidths=0, rasterized=True, zorder=2, label=band.label)
+    ax.set_ylim(offsets[-1] if offsets[-1] > 0 else 1.0, 0.0)  # first band on top
+    ax.set_yticks((offsets[:-1] + offsets[1:]) / 2,
+                  [f"{b.label}\n({b.size})" if b.size else f"{b.label}\n(empty)" for b in chosen])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylabel("neurons per band")
+    _time_axis(ax, rec)
+
+
+def _raster_panels(rec: Recording, chosen: list[Band], colours: list[str], trial: int,
+                   marker_size: float, ax: Axes | None, figsize: tuple[float, float]) -> Figure:
+    if not chosen:
+        fig, ax = _new_axes(ax, figsize)
+        _time_axis(ax, rec)
+        return fig
+    if ax is not None:
+        if len(chosen) != 1:
+            raise ValueError("mode='panels' with ax= draws a single band; pass bands= with one "
+                             "entry, or leave ax out to get one subplot per band")
+        fig, axes = ax.figure, [ax]
+    else:
+        largest = max(max(b.size for b in chosen), 1)
+        ratios = [max(b.size, 0.15 * largest) for b in chosen]
+        fig, axes = plt.subplots(len(chosen), 1, sharex=True, figsize=figsize, layout="constrained",
+                                 height_ratios=ratios, squeeze=False)
+        axes = list(axes[:, 0])
+    for band, colour, sub in zip(chosen, colours, axes):
+        t, i = band_spikes(rec, band, trial)
+        sub.scatter(t, i, s=marker_size, c=colour, marker="s", linewidths=0, rasterized=True,
+                    label=band.label)
+        sub.set_ylim(band.stop if band.size else band.start + 1, band.start)
+        sub.set_ylabel(f"{band.label}\nindex")
+        sub.set_title(f"{band.label}: {t.size} spikes", fontsize="small", loc="left")
+    for sub in axes[:-1]:
+        sub.tick_params(labelbottom=False)
+    _time_axis(axes[-1], rec)
+    return fig
+
+
+# -- traces and rates ---------------------------------------------------------------------
+def traces(rec: Recording, pop: str, var: str = "v", indices: Sequence[int] | None = None,
+           trial: int = 0, ax: Axes | None = None, figsize: tuple[float, float] = (10.0, 4.0)) -> Figure:
+    """Sampled ``var`` of neurons ``indices`` (population indices; default: all recorded, at most
+    ten) against time. States are only there if the run asked for them (``record=``)."""
+    _check_trial(rec, trial)
+    try:
+        tr = rec.state(pop, var)
+    except KeyError:
+        recorded = [f"{p}.{v}" for p, vs in rec.states.items() for v in vs]
+        raise MissingDataError(f"state '{var}' of '{pop}' was not recorded (recorded states: "
+                               f"{', '.join(recorded) or 'none'}; pass record={{'{pop}': ['{var}']}} "
+                               f"to Simulation.run)") from None
+    columns = _trace_columns(tr.indices, indices, pop, var)
+    fig, ax = _new_axes(ax, figsize)
+    for j in columns:
+        ax.plot(tr.times, tr.values[:, trial, j], linewidth=0.8, label=f"{pop}[{tr.indices[j]}]")
+    if 0 < len(columns) <= 10:
+        ax.legend(fontsize="small", loc="upper right")
+    ax.set_ylabel(f"{var} ({STATE_UNITS.get(var, '?')})")
+    _time_axis(ax, rec)
+    return fig
+
+
+def _trace_columns(recorded: np.ndarray, wanted: Sequence[int] | None, pop: str, var: str) -> list[int]:
+    if wanted is None:
+        return list(range(min(len(recorded), 10)))
+    where = {int(n): j for j, n in enumerate(recorded)}
+    missing = [int(n) for n in wanted if int(n) not in where]
+    if missing:
+        raise MissingDataError(f"state '{var}' of '{pop}' was not recorded for neuron(s) {missing} "
+                               f"(recorded: {_short(recorded)})")
+    return [where[int(n)] for n in wanted]
+
+
+def _short(values: np.ndarray, limit: int = 8) -> str:
+    shown = ", ".join(str(int(v)) for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def population_rate(rec: Recording, band: Band, bin_ms: float, trial: int = 0
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Bin edges (ms) and rate (Hz per neuron) of ``band``; the independent number to put next
+    to a raster, since dense rasters hide rate changes."""
+    if bin_ms <= 0:
+        raise ValueError(f"bin_ms must be positive, got {bin_ms}")
+    n_bins = max(1, int(np.ceil((rec.t_stop - rec.t_start) / bin_ms - 1e-9)))
+    edges = rec.t_start + bin_ms * np.arange(n_bins + 1)
+    t, _ = band_spikes(rec, band, trial)
+    counts, _ = np.histogram(t, bins=edges)
+    widths_s = np.diff(edges) / 1000.0
+    rate = counts / (max(band.size, 1) * widths_s)
+    return edges, rate
+
+
+def rate_histogram(rec: Recording, pop: Sequence[str] | str | None = None, bin_ms: float = 5.0,
+                   trial: int = 0, ax: Axes | None = None, bands: Mapping[str, BandSpec] | None = None,
+                   highlight: Mapping[str, str] | None = None,
+                   figsize: tuple[float, float] = (10.0, 2.5)) -> Figure:
+    """Population rate (Hz per neuron, ``bin_ms`` bins) of each population or band, as steps."""
+    _check_trial(rec, trial)
+    chosen = resolve_bands(rec, pop, bands)
+    fig, ax = _new_axes(ax, figsize)
+    for band, colour in zip(chosen, _colours(chosen, highlight)):
+        edges, rate = population_rate(rec, band, bin_ms, trial)
+        ax.stairs(rate, edges, color=colour, label=band.label, linewidth=1.0)
+    if len(chosen) > 1:
+        ax.legend(fontsize="small", loc="upper right", ncols=min(len(chosen), 4))
+    ax.set_ylabel(f"rate (Hz)\n{bin_ms:g} ms bins")
+    _time_axis(ax, rec)
+    return fig
+
+
+def overview(rec: Recording, populations: Sequence[str] | str | None = None, trial: int = 0,
+             bands: Mapping[str, BandSpec] | None = None, bin_ms: float = 5.0,
+             title: str | None = None, highlight: Mapping[str, str] | None = None,
+             figsize: tuple[float, float] = (10.0, 7.0), marker_size: float = 1.5) -> Figure:
+    """Raster in bands over a population-rate panel with the same time axis: the figure a run
+    writes, because the raster shows who fires and the rate shows how much."""
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=figsize, layout="constrained",
+                                      height_ratios=[4, 1])
+    raster(rec, populations, trial=trial, mode="bands", ax=top, bands=bands, marker_size=marker_size,
+           title=title, highlight=highlight)
+    top.set_xlabel("")
+    top.tick_params(labelbottom=False)
+    rate_histogram(rec, populations, bin_ms=bin_ms, trial=trial, ax=bottom, bands=bands,
+                   highlight=highlight)
+    return fig
+
+
+# -- files --------------------------------------------------------------------------------
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: float = 150, **savefig_kwargs) -> Path:
+    """Save ``fig`` atomically (temporary file in the target folder, then rename), so that a
+    crash or a reader watching the file never sees half an image; creates the folder. The format
+    follows the file extension."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fmt = path.suffix[1:].lower() or matplotlib.rcParams["savefig.format"]
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, format=fmt, **savefig_kwargs)
+        _plain_permissions(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _plain_permissions(path: str) -> None:
+    """mkstemp makes 0600 files; give the image the permissions a plain ``open`` would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def close(fig: Figure) -> None:
+    """Release a figure made here (pyplot keeps every figure alive until it is closed)."""
+    plt.close(fig)
+
+
+__all__ = ["Band", "MissingDataError", "band_spikes", "close", "overview", "population_rate",
+           "raster", "rate_histogram", "resolve_bands", "save_figure", "traces"]
