@@ -14,6 +14,7 @@ from neuromem.backends.base import PerTrial, Simulation
 from neuromem.errors import (
                              BackendError,
                              FileFormatError,
+                             MissingDataError,
                              NeuromemError,
                              UnsupportedError,
                              ValidationError,
@@ -40,8 +41,17 @@ from neuromem.recording import Recording
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # neuromem.plot pulls in matplotlib: import it on first use, not with the package.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module("neuromem.plot")
+    raise AttributeError(f"module 'neuromem' has no attribute {name!r}")
+
 __all__ = ["LIF", "AllToAll", "BackendError", "FileFormatError", "FixedProbability", "FromList",
            "Network", "NeuromemError", "Normal", "OneToOne", "PerTrial", "PoissonSource",
            "Projection", "Recording", "Simulation", "SpikeArray", "Uniform", "UnsupportedError",
-           "ValidationError", "all_to_all", "available_backends", "compile", "fixed_probability",
-           "from_list", "from_matrix", "one_to_one", "register_backend"]
+           "MissingDataError", "ValidationError", "all_to_all", "available_backends", "compile",
+           "fixed_probability", "from_list", "from_matrix", "one_to_one", "register_backend"]

@@ -36,3 +36,12 @@ class BackendError(NeuromemError, RuntimeError):
 
 class UnsupportedError(BackendError):
     """A graph feature (rule, node type, option) that a given backend does not implement."""
+
+
+class MissingDataError(NeuromemError, KeyError):
+    """Something asked to be plotted that the recording does not hold (population, state
+    variable, neuron, trial). A KeyError, so ``except KeyError`` code keeps working, with a
+    readable ``str`` (KeyError's own quotes its message)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

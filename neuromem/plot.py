@@ -26,7 +26,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from neuromem.errors import NeuromemError
+from neuromem.errors import MissingDataError, NeuromemError  # noqa: F401 (re-exported)
 from neuromem.recording import Recording
 
 
@@ -53,13 +53,6 @@ STATE_UNITS = {"v": "mV", "i_e": "nA", "i_i": "nA"}
 BandSpec = tuple[str, int, int]
 
 
-class MissingDataError(NeuromemError, KeyError):
-    """Something asked to be plotted that the recording does not hold (population, state
-    variable, neuron, trial). A KeyError, so ``except KeyError`` code keeps working, with a
-    readable ``str`` (KeyError's own quotes its message)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)

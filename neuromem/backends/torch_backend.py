@@ -183,8 +183,13 @@ class TorchSimulation(Simulation):
     backend_name = "torch"
 
     def __init__(self, plan: Plan, device: str | torch.device = "cpu", dtype: str = "float64",
-                 weight_map: WeightMap = identity_weights, arithmetic: type = FloatLIF) -> None:
+                 weight_map: WeightMap = identity_weights, arithmetic: type = FloatLIF,
+                 num_threads: int | None = 1) -> None:
         super().__init__(plan)
+        # Each step's tensors are small (trials x neurons): intra-op threads gain little on them
+        # and their spin-waits cost milliseconds per operation when the cores are busy, so the
+        # CPU loop runs on one thread unless asked otherwise (None keeps torch's own setting).
+        self.num_threads = num_threads
         if dtype not in DTYPES:
             raise BackendError(f"torch backend: dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
         self.device = torch.device(device)
@@ -246,6 +251,15 @@ class TorchSimulation(Simulation):
         return out
 
     def _run(self, step0, n_steps, record, progress: Progress | None) -> Recording:
+        previous = torch.get_num_threads()
+        if self.num_threads is not None and self.device.type == "cpu":
+            torch.set_num_threads(self.num_threads)
+        try:
+            return self._loop(step0, n_steps, record, progress)
+        finally:
+            torch.set_num_threads(previous)
+
+    def _loop(self, step0, n_steps, record, progress: Progress | None) -> Recording:
         t_start = time.perf_counter()
         trials = self.plan.trials
         batched = trials > 1
@@ -312,13 +326,14 @@ class TorchSimulation(Simulation):
 
 
 class TorchBackend(Backend):
-    """Options: ``device`` ("cpu" or "cuda"), ``dtype`` ("float64" or "float32")."""
+    """Options: ``device`` ("cpu" or "cuda"), ``dtype`` ("float64" or "float32"),
+    ``num_threads`` (CPU threads of the step loop, default 1; None keeps torch's setting)."""
 
     name = "torch"
     simulation_class = TorchSimulation
 
     def build(self, plan: Plan, device: str = "cpu", dtype: str = "float64",
-              **options: Any) -> TorchSimulation:
+              num_threads: int | None = 1, **options: Any) -> TorchSimulation:
         if options:
             raise BackendError(f"torch backend: unknown option(s) {', '.join(sorted(options))}")
-        return self.simulation_class(plan, device=device, dtype=dtype)
+        return self.simulation_class(plan, device=device, dtype=dtype, num_threads=num_threads)

@@ -1,0 +1,288 @@
+"""Figures (neuromem.plot) and the ``neuromem`` command line (neuromem.cli).
+
+Plot tests count what was drawn against counts taken straight from the recording's arrays, not
+through the plotting helpers. CLI tests run CUBA for a few tens of ms only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.figure import Figure
+
+import neuromem as nm
+from neuromem import plot
+from neuromem.cli import backend_options, default_cache_dir, main
+from neuromem.recording import Recording, StateTrace
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- synthetic recordings -----------------------------------------------------------------
+def make_recording(sizes: dict[str, int], n_spikes: dict[str, int], trials: int = 1,
+                   t_stop: float = 100.0, seed: int = 0) -> Recording:
+    rng = np.random.default_rng(seed)
+    data = {}
+    for pop, size in sizes.items():
+        n = n_spikes.get(pop, 0) if size else 0
+        t = np.sort(rng.uniform(0, t_stop, n).round(1))
+        data[pop] = (t, rng.integers(0, max(size, 1), n), rng.integers(0, trials, n))
+    return Recording(0.1, 0.0, t_stop, dict(sizes), data, meta={"backend": "test", "trials": trials})
+
+
+def count(rec: Recording, pop: str, trial: int = 0, lo: int = 0, hi: int | None = None) -> int:
+    """Spikes of ``pop`` in ``trial`` with index in [lo, hi), straight from the arrays."""
+    _, i, k = rec.spike_data[pop]
+    hi = rec.sizes[pop] if hi is None else hi
+    return int(np.count_nonzero((k == trial) & (i >= lo) & (i < hi)))
+
+
+def scatters(ax) -> list[PathCollection]:
+    return [c for c in ax.collections if isinstance(c, PathCollection)]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+# -- raster -------------------------------------------------------------------------------
+def test_raster_bands_one_axis_one_band_per_population_with_every_spike():
+    rec = make_recording({"A": 40, "empty": 0, "C": 10}, {"A": 300, "C": 50})
+    fig = plot.raster(rec)
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    labels = [t.get_text().split("\n")[0] for t in ax.get_yticklabels()]
+    assert labels == ["A", "empty", "C"]
+    drawn = scatters(ax)
+    assert [len(c.get_offsets()) for c in drawn] == [count(rec, "A"), 0, count(rec, "C")]
+    # band offsets are the cumulative sizes (the empty band gets a thin row of its own)
+    y_c = np.asarray(drawn[2].get_offsets())[:, 1]
+    _, i_c, _ = rec.spike_data["C"]
+    assert y_c.min() >= 40 + 1 and y_c.max() <= 40 + 1 + 10
+    np.testing.assert_allclose(np.sort(y_c), np.sort(40 + 1 + i_c + 0.5))
+    assert len(ax.patches) == 2  # light background on bands 0 and 2
+    assert ax.get_xlim() == (0.0, 100.0)
+
+
+def test_raster_panels_one_subplot_per_population_shared_time_axis():
+    rec = make_recording({"A": 40, "B": 8, "C": 10}, {"A": 300, "B": 20, "C": 50})
+    fig = plot.raster(rec, mode="panels")
+    assert len(fig.axes) == 3
+    for ax, pop in zip(fig.axes, "ABC"):
+        (sc,) = scatters(ax)
+        assert len(sc.get_offsets()) == count(rec, pop)
+    assert fig.axes[0].get_shared_x_axes().joined(fig.axes[0], fig.axes[2])
+
+
+def test_raster_index_bands_split_a_population_and_select_the_trial():
+    rec = make_recording({"P": 100}, {"P": 2000}, trials=3)
+    bands = {"exc": ("P", 0, 80), "inh": ("P", 80, 100)}
+    fig = plot.raster(rec, bands=bands, trial=2, highlight={"inh": "red"})
+    exc, inh = scatters(fig.axes[0])
+    assert len(exc.get_offsets()) == count(rec, "P", 2, 0, 80)
+    assert len(inh.get_offsets()) == count(rec, "P", 2, 80, 100)
+    np.testing.assert_allclose(inh.get_facecolors()[0][:3], [1.0, 0.0, 0.0])
+    assert not np.allclose(exc.get_facecolors()[0][:3], [1.0, 0.0, 0.0])  # the others grey out
+
+
+def test_raster_without_spikes_and_into_a_given_axis(tmp_path):
+    rec = make_recording({"A": 10, "B": 5}, {})
+    fig = plot.raster(rec, mode="panels")
+    assert [len(scatters(ax)[0].get_offsets()) for ax in fig.axes] == [0, 0]
+    import matplotlib.pyplot as plt
+
+    own, ax = plt.subplots()
+    assert plot.raster(rec, ax=ax) is own
+    plot.save_figure(own, tmp_path / "empty.png")
+    assert (tmp_path / "empty.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_raster_of_100k_spikes_renders_fast(tmp_path):
+    rec = make_recording({"E": 8000, "I": 2000}, {"E": 80_000, "I": 20_000}, t_stop=1000.0)
+    t0 = time.perf_counter()
+    fig = plot.raster(rec)
+    plot.save_figure(fig, tmp_path / "big.png")
+    elapsed = time.perf_counter() - t0
+    assert sum(len(c.get_offsets()) for c in scatters(fig.axes[0])) == 100_000
+    assert all(c.get_rasterized() for c in scatters(fig.axes[0]))
+    assert elapsed < 10.0  # ~0.5 s on a quiet core; generous for a loaded test machine
+
+
+def test_plot_errors_name_what_is_missing():
+    rec = make_recording({"A": 10}, {"A": 5})
+    with pytest.raises(plot.MissingDataError, match="'B'.*recorded: A") as info:
+        plot.raster(rec, populations=["B"])
+    assert isinstance(info.value, KeyError) and isinstance(info.value, nm.NeuromemError)
+    with pytest.raises(plot.MissingDataError, match="trial 1"):
+        plot.raster(rec, trial=1)
+    with pytest.raises(plot.MissingDataError, match="outside"):
+        plot.raster(rec, bands={"x": ("A", 5, 11)})
+    with pytest.raises(ValueError, match="mode"):
+        plot.raster(rec, mode="stacked")
+
+
+# -- traces and rates ---------------------------------------------------------------------
+def test_traces_plot_the_recorded_values_and_explain_missing_states():
+    rec = make_recording({"P": 10}, {"P": 5}, trials=2)
+    times = np.arange(1, 101) * 0.1
+    values = np.random.default_rng(1).normal(-60, 2, (100, 2, 3))
+    rec.states = {"P": {"v": StateTrace(times, np.array([2, 5, 7]), values)}}
+    fig = plot.traces(rec, "P", "v", indices=[7, 2], trial=1)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 2
+    np.testing.assert_array_equal(lines[0].get_ydata(), values[:, 1, 2])
+    np.testing.assert_array_equal(lines[1].get_xdata(), times)
+    assert "mV" in fig.axes[0].get_ylabel()
+    with pytest.raises(KeyError, match="'i_e' of 'P' was not recorded.*P.v") as info:
+        plot.traces(rec, "P", "i_e")
+    assert isinstance(info.value, nm.NeuromemError)
+    assert "record=" in str(info.value) and not str(info.value).startswith("'")
+    with pytest.raises(plot.MissingDataError, match=r"\[3\]"):
+        plot.traces(rec, "P", "v", indices=[3])
+
+
+def test_rate_histogram_integrates_to_the_spike_count():
+    rec = make_recording({"A": 20, "B": 5}, {"A": 400, "B": 100}, t_stop=50.0)
+    fig = plot.rate_histogram(rec, bin_ms=5.0)
+    (ax,) = fig.axes
+    assert len(ax.patches) == 2
+    for pop in ("A", "B"):
+        edges, rate = plot.population_rate(rec, plot.Band(pop, pop, 0, rec.sizes[pop]), 5.0)
+        assert len(rate) == 10
+        assert np.isclose((rate * np.diff(edges) / 1000 * rec.sizes[pop]).sum(), count(rec, pop))
+
+
+def test_overview_is_a_raster_over_a_rate_panel():
+    rec = make_recording({"A": 20, "B": 5}, {"A": 400, "B": 100})
+    fig = plot.overview(rec)
+    assert len(fig.axes) == 2
+    assert sum(len(c.get_offsets()) for c in scatters(fig.axes[0])) == 500
+
+
+# -- save_figure --------------------------------------------------------------------------
+def test_save_figure_is_atomic_and_creates_the_folder(tmp_path):
+    fig = plot.raster(make_recording({"A": 5}, {"A": 10}))
+    target = tmp_path / "a" / "b" / "r.png"
+    assert plot.save_figure(fig, target) == target
+    assert target.read_bytes()[:8] == PNG_MAGIC
+    assert sorted(p.name for p in target.parent.iterdir()) == ["r.png"]
+    bad = target.with_suffix(".nosuchformat")
+    with pytest.raises(ValueError):
+        plot.save_figure(fig, bad)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["r.png"]  # no temporary left
+
+
+# -- command line -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cuba_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cuba")
+    assert main(["run", "cuba", "--backend", "torch", "--duration", "50", "--out", str(out)]) == 0
+    return out
+
+
+def test_run_writes_a_recording_and_a_raster(cuba_run):
+    rec = Recording.load(cuba_run / "recording.h5")
+    assert rec.sizes == {"P": 4000}
+    assert (rec.t_start, rec.t_stop) == (0.0, 50.0)
+    assert rec.meta["backend"] == "torch" and rec.meta["experiment"] == "cuba"
+    assert rec.meta["bands"]["inh"] == {"population": "P", "start": 3200, "stop": 4000}
+    assert rec.spike_count("P") > 0
+    assert (cuba_run / "raster.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_info_on_a_recording_and_on_a_network(cuba_run, tmp_path, capsys):
+    assert main(["info", str(cuba_run / "recording.h5")]) == 0
+    out = capsys.readouterr().out
+    assert "neuromem recording" in out and "Recording: torch backend" in out
+    assert "experiment: cuba" in out and "band rates: exc" in out
+
+    from neuromem.models import cuba
+
+    cuba.build(40, 10).save(tmp_path / "net.h5")
+    assert main(["info", str(tmp_path / "net.h5")]) == 0
+    out = capsys.readouterr().out
+    assert "neuromem network" in out and "Network 'cuba'" in out and "edge Ci" in out
+
+
+@pytest.mark.parametrize("mode", ["bands", "panels"])
+def test_plot_writes_an_image(cuba_run, tmp_path, mode, capsys):
+    target = tmp_path / "deep" / f"{mode}.png"
+    assert main(["plot", str(cuba_run / "recording.h5"), "-o", str(target), "--mode", mode]) == 0
+    assert target.read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["info", "{garbage}"], "not an HDF5 file"),
+    (["info", "{missing}"], "no such file"),
+    (["plot", "{network}", "-o", "{tmp}/x.png"], "holds a neuromem network"),
+    (["plot", "{recording}", "-o", "{tmp}/x.png", "--trial", "4"], "trial 4"),
+    (["plot", "{recording}", "-o", "{tmp}/x.nosuchformat"], "image format"),
+    (["run", "nosuch", "--backend", "torch", "--out", "{tmp}"], "known: cuba"),
+    (["run", "cuba", "--backend", "brian2", "--dtype", "float32", "--out", "{tmp}"], "torch backend only"),
+    (["run", "cuba", "--backend", "torch", "--target", "numpy", "--out", "{tmp}"], "brian2 backend only"),
+    (["run", "cuba", "--backend", "torch", "--duration", "0.05", "--out", "{tmp}"], "whole number"),
+])
+def test_errors_exit_2_with_one_line_and_no_traceback(argv, message, cuba_run, tmp_path, capsys):
+    (tmp_path / "garbage.h5").write_bytes(np.random.default_rng(0).bytes(4096))
+    from neuromem.models import cuba
+
+    cuba.build(20, 5).save(tmp_path / "net.h5")
+    paths = {"garbage": tmp_path / "garbage.h5", "missing": tmp_path / "missing.h5", "tmp": tmp_path,
+             "network": tmp_path / "net.h5", "recording": cuba_run / "recording.h5"}
+    assert main([a.format(**paths) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["info", "--help"], ["plot", "--help"],
+                                  ["--version"]])
+def test_help_and_version_exit_0(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.strip()
+    if argv == ["run", "--help"]:
+        assert "cuba" in out and "--dtype" in out and "--target" in out
+
+
+def test_backend_options_defaults_and_refusals():
+    none = {"dtype": None, "device": None, "target": None, "cache_dir": None}
+    assert backend_options("torch", none) == {"dtype": "float64", "device": "cpu"}
+    assert backend_options("brian2", none) == {"target": "cython", "cache_dir": str(default_cache_dir())}
+    assert backend_options("brian2", {**none, "target": "numpy"}) == {"target": "numpy"}
+    # a default value of the other backend's option is harmless and accepted
+    assert backend_options("brian2", {**none, "dtype": "float64"})["target"] == "cython"
+    with pytest.raises(nm.NeuromemError, match="--device cuda"):
+        backend_options("brian2", {**none, "device": "cuda"})
+
+
+def test_run_on_brian2_numpy(tmp_path, capsys):
+    argv = ["run", "cuba", "--backend", "brian2", "--target", "numpy", "--duration", "20", "--out",
+            str(tmp_path), "--no-progress"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "brian2 backend" in out and str(tmp_path / "recording.h5") in out
+    rec = Recording.load(tmp_path / "recording.h5")
+    assert rec.sizes == {"P": 4000} and rec.meta["target"] == "numpy"
+    assert (tmp_path / "raster.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_experiment_script_calls_the_cli(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("cuba_script", ROOT / "experiments" / "cuba.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.run(["--backend", "torch", "--duration", "10", "--out", str(tmp_path)]) == 0
+    assert Recording.load(tmp_path / "recording.h5").t_stop == 10.0
+    assert (tmp_path / "raster.png").exists()
