@@ -21,6 +21,14 @@ class Uniform:
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, size)
 
+    def problem(self) -> str | None:
+        """Why this distribution cannot be drawn from, or None."""
+        if not (np.isfinite(self.low) and np.isfinite(self.high)):
+            return f"Uniform bounds must be finite, got [{self.low}, {self.high})"
+        if self.low > self.high:
+            return f"Uniform needs low <= high, got [{self.low}, {self.high})"
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type_name, "low": float(self.low), "high": float(self.high)}
 
@@ -41,6 +49,14 @@ class Normal:
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.clip(rng.normal(self.mean, self.std, size), self.low, self.high)
+
+    def problem(self) -> str | None:
+        """Why this distribution cannot be drawn from, or None."""
+        if not (np.isfinite(self.mean) and np.isfinite(self.std)) or self.std < 0:
+            return f"Normal needs a finite mean and a finite std >= 0, got {self.mean}, {self.std}"
+        if np.isnan(self.low) or np.isnan(self.high) or self.low > self.high:
+            return f"Normal clip bounds need low <= high, got [{self.low}, {self.high}]"
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type_name, "mean": float(self.mean), "std": float(self.std),
