@@ -61,6 +61,12 @@ class FloatLIF:
         self.v = torch.as_tensor(plan.v_init, device=device, dtype=dtype).clone()
         self.currents = torch.zeros((trials, 2, plan.size), device=device, dtype=dtype)
         self.until = torch.zeros((trials, plan.size), device=device, dtype=torch.int64)
+        # Work buffers, allocated once: the step runs thousands of times on small tensors.
+        self._t_syn = torch.empty_like(self.currents)
+        self._t_ve, self._t_vi = self._t_syn[:, 0], self._t_syn[:, 1]
+        self._v_new = torch.empty_like(self.v)
+        self._active = torch.empty(self.v.shape, device=device, dtype=torch.bool)
+        self._spikes = torch.empty_like(self._active)
 
     def state(self, var: str) -> torch.Tensor:
         if var == "v":
@@ -77,17 +83,25 @@ class FloatLIF:
 
     def step(self, step: int) -> torch.Tensor:
         """Steps 2 to 4 (integrate, threshold, reset); returns this step's spikes (bool)."""
-        active = self.until <= step
-        t_syn = self.a_syn * self.currents  # t_ve, t_vi
-        v_new = ((self.a_vv * self.v + t_syn[:, 0]) + t_syn[:, 1]) + self.a_v0
+        active = torch.le(self.until, step, out=self._active)
+        torch.mul(self.a_syn, self.currents, out=self._t_syn)
+        # v_new = ((a_vv v + t_ve) + t_vi) + a_v0, in this order (LIF_UPDATE)
+        v_new = torch.mul(self.v, self.a_vv, out=self._v_new)
+        v_new.add_(self._t_ve).add_(self._t_vi).add_(self.a_v0)
         self.v = torch.where(active, v_new, self.v)
         self.currents.mul_(self.decay)
-        spikes = (self.v > self.v_thresh) & active
+        spikes = torch.gt(self.v, self.v_thresh, out=self._spikes).logical_and_(active)
         if self.plan.reset == "value":
-            self.v = torch.where(spikes, self.v_reset, self.v)
+            if isinstance(self.v_reset, float):
+                self.v.masked_fill_(spikes, self.v_reset)
+            else:
+                self.v = torch.where(spikes, self.v_reset, self.v)
         else:
             self.v = torch.where(spikes, self.v - self.v_drop, self.v)
-        self.until = torch.where(spikes, self.refrac + step, self.until)
+        if isinstance(self.refrac, int):
+            self.until.masked_fill_(spikes, self.refrac + step)
+        else:
+            self.until = torch.where(spikes, self.refrac + step, self.until)
         return spikes
 
 
