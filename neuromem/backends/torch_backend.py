@@ -156,11 +156,13 @@ class _Fanout:
         """Step 6: schedule the synapses of the spiking ``neuron``s (sorted by trial, index)."""
         buf = self.buffer
         if trial is None and self.delay is None and neuron.shape[0] <= self.LOOP_MAX:
+            # int32 columns index the buffer directly (the buffer is smaller than 2**31).
             base = ((step + self.uniform_delay) % buf.length) * buf.width
             for i in neuron.tolist():
                 lo, hi = self.indptr_list[i], self.indptr_list[i + 1]
                 if hi > lo:
-                    buf.flat.index_add_(0, self.col[lo:hi].long() + base, self.weight[lo:hi])
+                    cols = self.col[lo:hi] if base == 0 else self.col[lo:hi] + base
+                    buf.flat.index_add_(0, cols, self.weight[lo:hi])
             return
         counts = self.row_len[neuron]
         total = int(counts.sum())
@@ -186,11 +188,15 @@ class _ArrivalBuffer:
     def __init__(self, trials: int, length: int, width: int, device: torch.device,
                  dtype: torch.dtype) -> None:
         self.length, self.width = length, width
+        if length * width >= 2**31:
+            raise BackendError(f"torch backend: arrival buffer of {length} x {width} entries per "
+                               "trial exceeds 2**31; shorten the longest delay or split the network")
         self.data = torch.zeros((trials, length, width), device=device, dtype=dtype)
         self.flat = self.data.view(-1)
+        self.slots = [self.data[:, k] for k in range(length)]  # views, built once
 
     def slot(self, step: int) -> torch.Tensor:
-        return self.data[:, step % self.length]
+        return self.slots[step % self.length]
 
 
 class TorchSimulation(Simulation):
@@ -216,7 +222,7 @@ class TorchSimulation(Simulation):
         # Buffer columns: per target population, its projections by (receptor, order), so that a
         # population fed by one exc and one inh projection receives both with one addition.
         offsets: dict[int, int] = {}
-        self.deliveries: list[tuple[FloatLIF, int | None, int, int]] = []
+        self.deliveries: list = []  # (population, receptor or None, columns lo, hi)
         width = 0
         for lif in plan.lifs:
             pop = self.lifs[lif.name]
@@ -232,6 +238,8 @@ class TorchSimulation(Simulation):
                 width += lif.size
         length = max([p.max_delay for p in plan.projections], default=1)
         self.buffer = _ArrivalBuffer(trials, length, max(width, 1), self.device, dtype_)
+        self.deliveries = [(pop, receptor, [slot[:, lo:hi] for slot in self.buffer.slots])
+                           for pop, receptor, lo, hi in self.deliveries]
         self.fanouts: dict[str, _Fanout] = {}
         for name in plan.populations:
             ks = [k for k, p in enumerate(plan.projections) if p.pre == name]
@@ -292,10 +300,10 @@ class TorchSimulation(Simulation):
             for n in range(n_steps):
                 step = step0 + n
                 # 1. deliver
-                slot = self.buffer.slot(step)
-                for pop, receptor, lo, hi in self.deliveries:
-                    pop.deliver(receptor, slot[:, lo:hi])
-                slot.zero_()
+                k = step % self.buffer.length
+                for pop, receptor, views in self.deliveries:
+                    pop.deliver(receptor, views[k])
+                self.buffer.slots[k].zero_()
                 # 2.-4. integrate, threshold, reset;  5. plasticity: none in this version
                 fired = [(name, pop.step(step), fan) for name, pop, fan in lif_fanouts]
                 # 6. schedule
