@@ -24,6 +24,8 @@ from neuromem.errors import FileFormatError
 _KIND = "__kind__"
 _NONE = "__none__"
 _LEN = "__len__"
+#: what h5py and the readers raise on damaged or incomplete files
+_CORRUPT = (KeyError, IndexError, AttributeError, ValueError, TypeError, OSError, RuntimeError)
 
 
 def atomic_write(path: str | os.PathLike, kind: str, version: int,
@@ -59,19 +61,24 @@ def open_checked(path: str | os.PathLike, kind: str, max_version: int) -> Iterat
         raise FileFormatError(f"{path}: not an HDF5 file (truncated, corrupt or another format)")
     try:
         f = h5py.File(path, "r")
-    except OSError as exc:
+    except _CORRUPT as exc:
         raise FileFormatError(f"{path}: cannot be opened as HDF5 ({exc})") from None
     try:
-        found = f.attrs.get("neuromem_format")
+        try:
+            found = f.attrs.get("neuromem_format")
+            version = f.attrs.get("format_version", -1)
+        except _CORRUPT as exc:  # a damaged header, e.g. a failed checksum
+            raise FileFormatError(f"{path}: corrupt HDF5 file ({type(exc).__name__}: {exc})") \
+                from None
         if found is None:
             raise FileFormatError(f"{path}: an HDF5 file, but not one written by neuromem")
         found = found.decode() if isinstance(found, bytes) else str(found)
         if found != kind:
             raise FileFormatError(f"{path}: holds a neuromem {found}, not a {kind}")
         try:
-            version = int(f.attrs.get("format_version", -1))
+            version = int(version)
         except (TypeError, ValueError):
-            version = f.attrs.get("format_version")
+            pass
         if not (isinstance(version, int) and 1 <= version <= max_version):
             raise FileFormatError(f"{path}: {kind} format version {version} is not supported "
                                   f"(this neuromem reads versions 1 to {max_version})")
@@ -79,8 +86,7 @@ def open_checked(path: str | os.PathLike, kind: str, max_version: int) -> Iterat
             yield f
         except FileFormatError:
             raise
-        except (KeyError, IndexError, AttributeError, ValueError, TypeError, OSError,
-                RuntimeError) as exc:
+        except _CORRUPT as exc:
             raise FileFormatError(f"{path}: corrupt or incomplete {kind} file "
                                   f"({type(exc).__name__}: {exc})") from None
     finally:

@@ -96,7 +96,10 @@ class FixedProbability(Connector):
             chunks, pos = [], -1
             expected = int(total * self.p) + 16
             while True:
-                gaps = rng.geometric(self.p, size=max(expected, 1024))
+                # A gap beyond the end ends the process: clipping it changes no synapse, and keeps
+                # cumsum from overflowing int64 (tiny p draws gaps near 2**63, which wrapped round
+                # to negative positions and looped forever).
+                gaps = np.minimum(rng.geometric(self.p, size=max(expected, 1024)), total + 1)
                 positions = pos + np.cumsum(gaps)
                 chunks.append(positions[positions < total])
                 if positions[-1] >= total:

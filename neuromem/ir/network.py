@@ -99,6 +99,9 @@ class Network:
                      n_post: int, rng: np.random.Generator, edge: str, fld: str) -> np.ndarray:
         n = pre_idx.shape[0]
         if isinstance(value, DISTRIBUTIONS):
+            problem = value.problem()
+            if problem is not None:
+                raise ValidationError(problem, edge=edge, field=fld)
             return realise(value, n, rng)
         arr = np.asarray(value, dtype=np.float64)
         if arr.ndim == 2:
@@ -186,12 +189,27 @@ class Network:
 
         with open_checked(path, "network", NETWORK_FORMAT_VERSION) as f:
             data = read_dict(f)
-            missing = [k for k in ("name", "dt", "nodes", "node_order", "projections")
-                       if k not in data]
-            if missing:
-                raise FileFormatError(f"{path}: corrupt or incomplete network file (missing "
-                                      f"{', '.join(missing)})")
             try:
-                return cls.from_dict(data)
+                net = cls.from_dict(data)
             except ValidationError as exc:
                 raise FileFormatError(f"{path}: invalid network ({exc})") from None
+            # save() writes every entry: one that from_dict had to default is a damaged file
+            missing = _missing_entries(net.to_dict(), data)
+            if missing:
+                raise FileFormatError(f"{path}: corrupt or incomplete network file (missing "
+                                      f"{', '.join(missing[:5])})")
+            return net
+
+
+def _missing_entries(expected: Any, found: Any, where: str = "") -> list[str]:
+    """Paths of the entries of ``expected`` (a dict or list tree) that ``found`` lacks."""
+    if isinstance(expected, dict) and isinstance(found, dict):
+        out = [f"{where}/{k}" for k in expected if k not in found]
+        for k in expected:
+            if k in found:
+                out += _missing_entries(expected[k], found[k], f"{where}/{k}")
+        return out
+    if isinstance(expected, list) and isinstance(found, list):
+        return [m for k, (e, f) in enumerate(zip(expected, found))
+                for m in _missing_entries(e, f, f"{where}/{k}")]
+    return []

@@ -8,7 +8,7 @@ from neuromem.errors import ValidationError
 from neuromem.ir.nodes import LIF, Node, PoissonSource, SpikeArray
 from neuromem.ir.projection import RECEPTORS, Projection
 from neuromem.ir.registry import registered_types
-from neuromem.ir.values import DISTRIBUTIONS, Normal
+from neuromem.ir.values import DISTRIBUTIONS
 from neuromem.units import is_on_grid, steps_of
 
 
@@ -68,16 +68,9 @@ def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
                 bad(f"cannot be a distribution (only {', '.join(node.DISTRIBUTED) or 'none'} "
                     f"of {type(node).__name__} can)", fld)
                 continue
-            params = value.to_dict()
-            arr = np.asarray([float(x) for x in params.values() if isinstance(x, (int, float))])
-            # Uniform's bounds, Normal's mean and std must be finite; Normal's clip bounds may be
-            # infinite (the default: no clipping), never NaN.
-            finite = [params[k] for k in ("low", "high", "mean", "std")
-                      if k in params and not (isinstance(value, Normal) and k in ("low", "high"))]
-            if np.isnan(arr).any() or not np.isfinite(finite).all():
-                bad("distribution parameter is NaN or infinite", fld)
-            elif params.get("std", 0.0) < 0 or params["low"] > params["high"]:
-                bad(f"invalid distribution {value}", fld)
+            problem = value.problem()
+            if problem is not None:
+                bad(problem, fld)
             continue
         arr = np.asarray(value, dtype=np.float64)
         if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape[0] != node.size):
