@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from neuromem.atomic import atomic_path
 from neuromem.errors import FileFormatError
 
 _KIND = "__kind__"
@@ -32,22 +32,10 @@ def atomic_write(path: str | os.PathLike, kind: str, version: int,
                  fill: Callable[[h5py.File], None]) -> Path:
     """Write an HDF5 file at ``path`` through ``fill(file)``, atomically."""
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    # A fresh file of our own (O_EXCL), created with mode 0o666 under the umask as open() would:
-    # mkstemp's 0o600 would leave the user's file unreadable to others once renamed over it.
-    tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    try:
-        with h5py.File(tmp, "w", track_order=True) as f:
-            f.attrs["neuromem_format"] = kind
-            f.attrs["format_version"] = version
-            fill(f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+        f.attrs["neuromem_format"] = kind
+        f.attrs["format_version"] = version
+        fill(f)
     return path
 
 

@@ -15,10 +15,8 @@ A *band* is a named block of neurons: a whole population by default, or an index
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from neuromem.atomic import atomic_path
 from neuromem.errors import MissingDataError, NeuromemError  # noqa: F401 (re-exported)
 from neuromem.recording import Recording
 
@@ -322,27 +321,10 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: float = 150, **savefi
     crash or a reader watching the file never sees half an image; creates the folder. The format
     follows the file extension."""
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix[1:].lower() or matplotlib.rcParams["savefig.format"]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=fmt, **savefig_kwargs)
-        _plain_permissions(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
     return path
-
-
-def _plain_permissions(path: str) -> None:
-    """mkstemp makes 0600 files; give the image the permissions a plain ``open`` would."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def close(fig: Figure) -> None:
