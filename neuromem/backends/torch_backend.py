@@ -349,13 +349,21 @@ class TorchSimulation(Simulation):
 
 class TorchBackend(Backend):
     """Options: ``device`` ("cpu" or "cuda"), ``dtype`` ("float64" or "float32"),
-    ``num_threads`` (CPU threads of the step loop, default 1; None keeps torch's setting)."""
+    ``num_threads`` (CPU threads of the step loop, default 1; None keeps torch's setting),
+    ``surrogate`` (a snnTorch surrogate name, e.g. "fast_sigmoid": a differentiable simulation
+    for training, see :mod:`neuromem.backends.torch_train`; extra options go to the surrogate)."""
 
     name = "torch"
     simulation_class = TorchSimulation
 
     def build(self, plan: Plan, device: str = "cpu", dtype: str = "float64",
-              num_threads: int | None = 1, **options: Any) -> TorchSimulation:
+              num_threads: int | None = 1, surrogate: str | None = None,
+              **options: Any) -> Simulation:
+        if surrogate is not None:  # training: a differentiable simulation of the same plan
+            from neuromem.backends.torch_train import SurrogateSimulation
+
+            return SurrogateSimulation(plan, device=device, dtype=dtype, surrogate=surrogate,
+                                       **options)
         if options:
             raise BackendError(f"torch backend: unknown option(s) {', '.join(sorted(options))}")
         return self.simulation_class(plan, device=device, dtype=dtype, num_threads=num_threads)
