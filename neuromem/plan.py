@@ -101,7 +101,6 @@ class ProjectionPlan:
     post_idx: np.ndarray
     weight: np.ndarray
     delay_steps: np.ndarray
-    indptr: np.ndarray  # CSR row pointers over pre neurons (synapses are sorted by pre)
     n_pre: int
     n_post: int
 
@@ -153,11 +152,9 @@ def build_plan(net: Network, *, dt: float | None = None, method: str = "exact", 
     projs = []
     for k, proj in enumerate(net.projections):
         n_pre, n_post = pops[proj.pre].size, pops[proj.post].size
-        indptr = np.zeros(n_pre + 1, dtype=np.int64)
-        np.cumsum(np.bincount(proj.pre_idx, minlength=n_pre), out=indptr[1:])
         projs.append(ProjectionPlan(proj.name, proj.pre, proj.post, RECEPTOR_INDEX[proj.receptor],
                                     proj.pre_idx, proj.post_idx, proj.weight,
-                                    steps_of(proj.delay, dt), indptr, n_pre, n_post))
+                                    steps_of(proj.delay, dt), n_pre, n_post))
         target = pops[proj.post]
         assert isinstance(target, LIFPlan)
         target.inputs.append(k)

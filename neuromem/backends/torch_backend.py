@@ -2,16 +2,18 @@
 
 State tensors have a leading batch dimension, one row per independent trial of the same graph.
 Spike propagation is event driven: at every step only the synapse rows of neurons that spiked are
-gathered (CSR by presynaptic neuron) and scattered into a per-projection ring buffer of arrivals,
-indexed by arrival step. Summation order is spike order then synapse order, as in Brian2, so
+gathered (CSR by presynaptic population, over all its projections) and scattered with
+``index_add_`` into a ring buffer of arrivals indexed by arrival step, in which every projection
+owns a range of columns. Summation order is spike order then synapse order, as in Brian2, so
 float64 runs on the CPU match the brian2 backend bit for bit.
 
 Two seams let device backends reuse this engine rather than copy its loop:
 
 * ``weight_map(projection_plan) -> np.ndarray``: the effective weight of every synapse (identity
   here; quantised integers for SpiNNaker, conductance differences for a crossbar);
-* ``arithmetic``: the class that owns a LIF population's state and implements deliver / integrate /
-  threshold / reset for it (:class:`FloatLIF` here; fixed point for SpiNNaker).
+* ``arithmetic``: the class that owns a LIF population's state, takes its arrivals
+  (``deliver``) and performs integrate / threshold / reset (``step``) (:class:`FloatLIF` here;
+  fixed point for SpiNNaker).
 """
 
 from __future__ import annotations
