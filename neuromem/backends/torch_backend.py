@@ -67,6 +67,8 @@ class FloatLIF:
         self._t_syn = torch.empty_like(self.currents)
         self._t_ve, self._t_vi = self._t_syn[:, 0], self._t_syn[:, 1]
         self._v_new = torch.empty_like(self.v)
+        self._v_next = torch.empty_like(self.v)  # double buffer: v and _v_next swap each write
+        self._until_next = torch.empty_like(self.until)
         self._active = torch.empty(self.v.shape, device=device, dtype=torch.bool)
         self._spikes = torch.empty_like(self._active)
 
@@ -84,27 +86,37 @@ class FloatLIF:
             self.currents[:, receptor].add_(arrivals)
 
     def step(self, step: int) -> torch.Tensor:
-        """Steps 2 to 4 (integrate, threshold, reset); returns this step's spikes (bool)."""
+        """Steps 2 to 4 (integrate, threshold, reset); returns this step's spikes (bool).
+
+        Writes go to preallocated buffers: a fresh state-sized tensor per step, interleaved with
+        the small spike tensors kept for the recording, fragments the heap until memory grows by
+        one state per step."""
         active = torch.le(self.until, step, out=self._active)
         torch.mul(self.a_syn, self.currents, out=self._t_syn)
         # v_new = ((a_vv v + t_ve) + t_vi) + a_v0, in this order (LIF_UPDATE)
         v_new = torch.mul(self.v, self.a_vv, out=self._v_new)
         v_new.add_(self._t_ve).add_(self._t_vi).add_(self.a_v0)
-        self.v = torch.where(active, v_new, self.v)
+        self._select_v(active, v_new)
         self.currents.mul_(self.decay)
         spikes = torch.gt(self.v, self.v_thresh, out=self._spikes).logical_and_(active)
         if self.plan.reset == "value":
             if isinstance(self.v_reset, float):
                 self.v.masked_fill_(spikes, self.v_reset)
             else:
-                self.v = torch.where(spikes, self.v_reset, self.v)
+                self._select_v(spikes, torch.broadcast_to(self.v_reset, self.v.shape))
         else:
-            self.v = torch.where(spikes, self.v - self.v_drop, self.v)
+            self._select_v(spikes, torch.sub(self.v, self.v_drop, out=self._v_new))
         if isinstance(self.refrac, int):
             self.until.masked_fill_(spikes, self.refrac + step)
         else:
-            self.until = torch.where(spikes, self.refrac + step, self.until)
+            torch.where(spikes, self.refrac + step, self.until, out=self._until_next)
+            self.until, self._until_next = self._until_next, self.until
         return spikes
+
+    def _select_v(self, mask: torch.Tensor, values: torch.Tensor) -> None:
+        """v = where(mask, values, v), into the spare buffer, which becomes v."""
+        torch.where(mask, values, self.v, out=self._v_next)
+        self.v, self._v_next = self._v_next, self.v
 
 
 def _param(values: np.ndarray, device: torch.device, dtype: torch.dtype) -> float | int | torch.Tensor:

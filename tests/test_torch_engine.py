@@ -1,0 +1,70 @@
+"""Properties of the torch engine itself: memory layout, allocation, options."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from neuromem.models import cuba
+
+import neuromem as nm
+
+
+def test_float32_synapses_take_eight_bytes_plus_row_pointers():
+    net = cuba.build(400, 100, p=0.1)
+    sim = nm.compile(net, backend="torch", dtype="float32")
+    n_syn = sum(p.n_synapses for p in net.projections)
+    # int32 column + float32 weight per synapse; int64 row start and length per neuron
+    assert sim.synapse_bytes() == 8 * n_syn + 16 * 500
+
+
+def test_heterogeneous_delays_add_two_bytes_per_synapse():
+    import numpy as np
+
+    net = nm.Network(dt=0.1)
+    net.add("a", nm.LIF(50))
+    delays = np.random.default_rng(0).integers(1, 20, 50 * 50) * 0.1
+    proj = net.connect("a", "a", nm.all_to_all(), weight=0.1, delay=delays)
+    sim = nm.compile(net, backend="torch", dtype="float32")
+    assert sim.synapse_bytes() == 10 * proj.n_synapses + 16 * 50
+
+
+def test_step_reuses_its_state_buffers():
+    """No state-sized allocation per step (it fragments the heap: memory then grew by one
+    state per step): v lives in one of two buffers that swap."""
+    sim = nm.compile(cuba.build(400, 100, p=0.1), backend="torch", trials=4)
+    pop = sim.lifs["P"]
+    seen = set()
+    for step in range(20):
+        pop.step(step)
+        seen.add(pop.v.data_ptr())
+    assert len(seen) <= 2
+
+
+def test_thread_setting_is_restored_after_a_run():
+    before = torch.get_num_threads()
+    nm.compile(cuba.build(80, 20, p=0.2), backend="torch", num_threads=1).run(1.0)
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("options, message", [({"dtype": "float16"}, "dtype"),
+                                              ({"colour": "red"}, "unknown option"),
+                                              ({"device": "cuda"}, "CUDA")])
+def test_bad_options_are_refused(options, message):
+    if options.get("device") == "cuda" and torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(nm.BackendError, match=message):
+        nm.compile(cuba.build(80, 20), backend="torch", **options)
+
+
+def test_unknown_backend_lists_the_known_ones():
+    with pytest.raises(nm.BackendError, match="brian2, torch"):
+        nm.compile(cuba.build(80, 20), backend="nest")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_float64_matches_cpu_spikes():
+    net = cuba.build(800, 200, p=0.05)
+    cpu = nm.compile(net, backend="torch", seed=3).run(100.0)
+    gpu = nm.compile(net, backend="torch", seed=3, device="cuda").run(100.0)
+    # index_add_ on CUDA sums with atomics: rounding may differ, rates may not
+    assert abs(cpu.mean_rate("P") - gpu.mean_rate("P")) / cpu.mean_rate("P") < 0.05
