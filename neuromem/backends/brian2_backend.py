@@ -119,13 +119,19 @@ class Brian2Simulation(Simulation):
         for k, proj in enumerate(plan.projections):
             delays = proj.delay_steps - 1  # neuromem delay d == Brian2 delay d - 1 (see above)
             uniform = proj.uniform_delay
-            syn = b2.Synapses(groups[proj.pre], groups[proj.post], "w : 1 (constant)",
+            # One weight for all synapses is a shared scalar, read once per step, not per synapse
+            shared_w = proj.weight.size > 0 and bool((proj.weight == proj.weight[0]).all())
+            syn = b2.Synapses(groups[proj.pre], groups[proj.post],
+                              "w : 1 (constant, shared)" if shared_w else "w : 1 (constant)",
                               on_pre=f"in_{k}_post += w", clock=clock,
                               delay=None if uniform is None else (uniform - 1) * plan.dt * b2.ms,
                               name=_ident("nm_syn", k, proj.name))
             syn.connect(i=proj.pre_idx, j=proj.post_idx)
             if proj.pre_idx.size:
-                syn.w[:] = proj.weight
+                if shared_w:
+                    syn.w = proj.weight[0]
+                else:
+                    syn.w[:] = proj.weight
                 if uniform is None:
                     syn.delay[:] = delays * plan.dt * b2.ms
             objects.append(syn)
@@ -158,6 +164,9 @@ class Brian2Simulation(Simulation):
         group.v = pop.v_init[trial]
         group.run_regularly(_update_code(pop, self.plan), when="groups", order=0,
                             name=_ident("nm_update", index, pop.name))
+        # The group has no differential equations (the run_regularly above integrates it):
+        # its state updater would be an empty call every step.
+        group.state_updater.active = False
         return group
 
     # -- running --------------------------------------------------------------------------
