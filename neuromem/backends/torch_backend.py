@@ -71,6 +71,7 @@ class FloatLIF:
         self._until_next = torch.empty_like(self.until)
         self._active = torch.empty(self.v.shape, device=device, dtype=torch.bool)
         self._spikes = torch.empty_like(self._active)
+        self._currents_flat = self.currents.view(trials, -1)  # (trials, 2 * size): exc then inh
 
     def state(self, var: str) -> torch.Tensor:
         if var == "v":
@@ -81,7 +82,7 @@ class FloatLIF:
         """Add arrivals to one receptor's current, or to both (``receptor=None``, arrivals laid
         out as (trials, 2 * size), exc first)."""
         if receptor is None:
-            self.currents.view(self.currents.shape[0], -1).add_(arrivals)
+            self._currents_flat.add_(arrivals)
         else:
             self.currents[:, receptor].add_(arrivals)
 
@@ -322,7 +323,7 @@ class TorchSimulation(Simulation):
                 fired = [(name, pop.step(step), fan) for name, pop, fan in lif_fanouts]
                 # 6. schedule
                 for name, spikes, fan in fired:
-                    flat = spikes.view(-1).nonzero()[:, 0]
+                    (flat,) = spikes.view(-1).nonzero(as_tuple=True)
                     if flat.shape[0]:
                         fired_log[name].append((step, flat))
                         if fan is not None:
