@@ -14,6 +14,8 @@ CACHE = os.path.join(os.path.expanduser("~"), ".cache", "neuromem", "brian2-test
 #: name -> (backend, compile options)
 CONFIGS = {
     "torch": ("torch", {"dtype": "float64"}),
+    # the torch kernels the CPU replaces with NumPy views by default (and CUDA runs)
+    "torch-kernels": ("torch", {"dtype": "float64", "kernels": "torch"}),
     "brian2-numpy": ("brian2", {"target": "numpy"}),
     "brian2-cython": ("brian2", {"target": "cython", "cache_dir": CACHE}),
     "brian2-standalone": ("brian2", {"target": "cpp_standalone"}),

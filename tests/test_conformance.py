@@ -46,7 +46,8 @@ def small_network(reset: str, delay_steps: tuple[int, ...], dt: float = 0.1, see
     return net
 
 
-@pytest.mark.parametrize("config", params(["brian2-numpy", "brian2-cython", "brian2-standalone"]))
+@pytest.mark.parametrize("config", params(["torch-kernels", "brian2-numpy", "brian2-cython",
+                                            "brian2-standalone"]))
 @pytest.mark.parametrize("method", ["exact", "euler"])
 def test_cuba_identical_to_torch_over_one_second(config, method):
     net = cuba.build()
@@ -56,7 +57,7 @@ def test_cuba_identical_to_torch_over_one_second(config, method):
     assert_same_spikes(ref, other)
 
 
-@pytest.mark.parametrize("config", params(["brian2-numpy", "brian2-cython"]))
+@pytest.mark.parametrize("config", params(["torch-kernels", "brian2-numpy", "brian2-cython"]))
 @pytest.mark.parametrize("reset", ["value", "subtract"])
 @pytest.mark.parametrize("delays", [(1,), (2,), (15,), (1, 2, 15)])
 def test_small_scenarios_identical_spikes_and_voltages(config, reset, delays):

@@ -34,6 +34,8 @@ from neuromem.units import times_of
 WeightMap = Callable[[ProjectionPlan], np.ndarray]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: "auto": NumPy views for the LIF step on the CPU, torch kernels elsewhere; "torch": torch only
+KERNELS = ("auto", "torch")
 
 
 def identity_weights(proj: ProjectionPlan) -> np.ndarray:
@@ -49,7 +51,8 @@ class FloatLIF:
     as the step ``until`` which ``v`` is held: held while ``step < until``.
     """
 
-    def __init__(self, plan: LIFPlan, trials: int, device: torch.device, dtype: torch.dtype) -> None:
+    def __init__(self, plan: LIFPlan, trials: int, device: torch.device, dtype: torch.dtype,
+                 kernels: str = "auto") -> None:
         self.plan = plan
         self.size = plan.size
         c = plan.coeffs
@@ -72,6 +75,19 @@ class FloatLIF:
         self._active = torch.empty(self.v.shape, device=device, dtype=torch.bool)
         self._spikes = torch.empty_like(self._active)
         self._currents_flat = self.currents.view(trials, -1)  # (trials, 2 * size): exc then inh
+        # On the CPU the step's kernels run on NumPy views of these same tensors: measured here,
+        # torch's CPU kernels for comparisons, masked fills and nonzero are 5-10x slower on
+        # (trials x neurons) tensors, and its per-call overhead dominates a single trial. Both
+        # compute the same IEEE operations; kernels="torch" keeps the torch ones (as on CUDA).
+        self.numpy_kernels = device.type == "cpu" and kernels == "auto"
+        if self.numpy_kernels:
+            self._np = {name: getattr(self, name).numpy() for name in
+                        ("v", "currents", "until", "a_syn", "decay", "_t_syn", "_v_new",
+                         "_active", "_spikes")}
+            for name in ("a_vv", "a_v0", "v_thresh", "v_reset", "v_drop", "refrac"):
+                value = getattr(self, name)
+                self._np[name] = value.numpy() if isinstance(value, torch.Tensor) else value
+            self._np["_t_ve"], self._np["_t_vi"] = self._np["_t_syn"][:, 0], self._np["_t_syn"][:, 1]
 
     def state(self, var: str) -> torch.Tensor:
         if var == "v":
@@ -86,8 +102,41 @@ class FloatLIF:
         else:
             self.currents[:, receptor].add_(arrivals)
 
+    def fired(self, spikes: torch.Tensor) -> torch.Tensor:
+        """Flat indices (trial * size + neuron) of the spikes, ascending."""
+        if self.numpy_kernels:
+            return torch.from_numpy(np.flatnonzero(self._np["_spikes"]))
+        return spikes.view(-1).nonzero(as_tuple=True)[0]
+
     def step(self, step: int) -> torch.Tensor:
-        """Steps 2 to 4 (integrate, threshold, reset); returns this step's spikes (bool).
+        """Steps 2 to 4 (integrate, threshold, reset); returns this step's spikes (bool)."""
+        if self.numpy_kernels:
+            return self._step_numpy(step)
+        return self._step_torch(step)
+
+    def _step_numpy(self, step: int) -> torch.Tensor:
+        a = self._np
+        active, spikes, v, v_new = a["_active"], a["_spikes"], a["v"], a["_v_new"]
+        np.less_equal(a["until"], step, out=active)
+        np.multiply(a["a_syn"], a["currents"], out=a["_t_syn"])
+        # v_new = ((a_vv v + t_ve) + t_vi) + a_v0, in this order (LIF_UPDATE)
+        np.multiply(v, a["a_vv"], out=v_new)
+        np.add(v_new, a["_t_ve"], out=v_new)
+        np.add(v_new, a["_t_vi"], out=v_new)
+        np.add(v_new, a["a_v0"], out=v_new)
+        np.copyto(v, v_new, where=active)
+        np.multiply(a["currents"], a["decay"], out=a["currents"])
+        np.greater(v, a["v_thresh"], out=spikes)
+        np.logical_and(spikes, active, out=spikes)
+        if self.plan.reset == "value":
+            np.copyto(v, np.broadcast_to(a["v_reset"], v.shape), where=spikes)
+        else:
+            np.subtract(v, a["v_drop"], out=v, where=spikes)
+        np.copyto(a["until"], np.broadcast_to(a["refrac"] + step, v.shape), where=spikes)
+        return self._spikes
+
+    def _step_torch(self, step: int) -> torch.Tensor:
+        """Steps 2 to 4 with torch kernels (any device).
 
         Writes go to preallocated buffers: a fresh state-sized tensor per step, interleaved with
         the small spike tensors kept for the recording, fragments the heap until memory grows by
@@ -219,7 +268,7 @@ class TorchSimulation(Simulation):
 
     def __init__(self, plan: Plan, device: str | torch.device = "cpu", dtype: str = "float64",
                  weight_map: WeightMap = identity_weights, arithmetic: type = FloatLIF,
-                 num_threads: int | None = 1) -> None:
+                 num_threads: int | None = 1, kernels: str = "auto") -> None:
         super().__init__(plan)
         # Each step's tensors are small (trials x neurons): intra-op threads gain little on them
         # and their spin-waits cost milliseconds per operation when the cores are busy, so the
@@ -233,7 +282,10 @@ class TorchSimulation(Simulation):
         self.dtype_name = dtype
         dtype_ = DTYPES[dtype]
         trials = plan.trials
-        self.lifs = {p.name: arithmetic(p, trials, self.device, dtype_) for p in plan.lifs}
+        if kernels not in KERNELS:
+            raise BackendError(f"torch backend: kernels must be one of {KERNELS}, got {kernels!r}")
+        self.lifs = {p.name: arithmetic(p, trials, self.device, dtype_, kernels=kernels)
+                     for p in plan.lifs}
         # Buffer columns: per target population, its projections by (receptor, order), so that a
         # population fed by one exc and one inh projection receives both with one addition.
         offsets: dict[int, int] = {}
@@ -320,10 +372,10 @@ class TorchSimulation(Simulation):
                     pop.deliver(receptor, views[k])
                 self.buffer.slots[k].zero_()
                 # 2.-4. integrate, threshold, reset;  5. plasticity: none in this version
-                fired = [(name, pop.step(step), fan) for name, pop, fan in lif_fanouts]
+                fired = [(name, pop, pop.step(step), fan) for name, pop, fan in lif_fanouts]
                 # 6. schedule
-                for name, spikes, fan in fired:
-                    (flat,) = spikes.view(-1).nonzero(as_tuple=True)
+                for name, pop, spikes, fan in fired:
+                    flat = pop.fired(spikes)
                     if flat.shape[0]:
                         fired_log[name].append((step, flat))
                         if fan is not None:
@@ -365,6 +417,7 @@ class TorchSimulation(Simulation):
 class TorchBackend(Backend):
     """Options: ``device`` ("cpu" or "cuda"), ``dtype`` ("float64" or "float32"),
     ``num_threads`` (CPU threads of the step loop, default 1; None keeps torch's setting),
+    ``kernels`` ("auto": the LIF step through NumPy views on the CPU; "torch": torch kernels),
     ``surrogate`` (a snnTorch surrogate name, e.g. "fast_sigmoid": a differentiable simulation
     for training, see :mod:`neuromem.backends.torch_train`; extra options go to the surrogate)."""
 
@@ -372,7 +425,7 @@ class TorchBackend(Backend):
     simulation_class = TorchSimulation
 
     def build(self, plan: Plan, device: str = "cpu", dtype: str = "float64",
-              num_threads: int | None = 1, surrogate: str | None = None,
+              num_threads: int | None = 1, surrogate: str | None = None, kernels: str = "auto",
               **options: Any) -> Simulation:
         if surrogate is not None:  # training: a differentiable simulation of the same plan
             from neuromem.backends.torch_train import SurrogateSimulation
@@ -381,4 +434,5 @@ class TorchBackend(Backend):
                                        **options)
         if options:
             raise BackendError(f"torch backend: unknown option(s) {', '.join(sorted(options))}")
-        return self.simulation_class(plan, device=device, dtype=dtype, num_threads=num_threads)
+        return self.simulation_class(plan, device=device, dtype=dtype, num_threads=num_threads,
+                                     kernels=kernels)
