@@ -237,11 +237,11 @@ def row_torch(device: str, dtype: str, trials: int, duration_ms: float, seed: in
 
     import neuromem as nm
 
-    if threads:
-        torch.set_num_threads(threads)
     net = cuba.build()
     t0 = time.perf_counter()
-    sim = nm.compile(net, backend="torch", device=device, dtype=dtype, trials=trials, seed=seed)
+    # the engine runs its CPU loop on num_threads threads (1 unless asked otherwise)
+    sim = nm.compile(net, backend="torch", device=device, dtype=dtype, trials=trials, seed=seed,
+                     num_threads=threads or 1)
     setup_s = time.perf_counter() - t0
     res: dict[str, Any] = {"torch_threads": torch.get_num_threads()}
     if device == "cuda":
@@ -443,7 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", default=DEFAULT_CACHE, help=f"Brian2 cython cache ({DEFAULT_CACHE})")
     ap.add_argument("--seed", type=int, default=1, help="seed of the initial potentials (1)")
     ap.add_argument("--threads", type=int, default=None,
-                    help="torch CPU threads (default: torch's own choice; Brian2 runs on one)")
+                    help="CPU threads of the torch engine's loop (default: 1, the engine's default; "
+                         "Brian2 runs on one)")
     ap.add_argument("--no-binary-rss", action="store_true",
                     help="run standalone binaries directly, not through the RSS-measuring wrapper")
     ap.add_argument("--rows", help="comma-separated row keys to run (default: all; see --list)")
@@ -504,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine['cpu']}, {machine['cores']} cores ({machine['cores_usable']} usable), "
           f"{machine['platform']}")
     print(f"versions: python {machine['python']}, torch {machine['torch']} "
-          f"({args.threads or machine['torch_threads']} CPU threads), brian2 {machine['brian2']}, "
+          f"(engine loop on {args.threads or 1} CPU thread(s)), brian2 {machine['brian2']}, "
           f"numpy {machine['numpy']}, cython {machine['cython']}, neuromem {machine['neuromem']}; "
           f"{machine['cxx']}" + (f"; GPU {machine['gpu']}" if cuda else "; no CUDA"))
     if load_before is not None:
