@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from neuromem.errors import BackendError
-from neuromem.ir.nodes import SpikeArray
+from neuromem.ir.nodes import LIF, SpikeArray
 from neuromem.ir.validate import node_problems
 from neuromem.plan import LIFPlan, Plan, SourcePlan, build_plan
 from neuromem.recording import Recording
@@ -105,8 +105,9 @@ class Simulation(ABC):
             spec = {v: None for v in spec} if not isinstance(spec, dict) else spec
             out[pop] = {}
             for var, idx in spec.items():
-                if var not in ("v", "i_e", "i_i"):
-                    raise BackendError(f"cannot record '{var}' of '{pop}': LIF records v, i_e, i_i")
+                if var not in LIF.STATE:
+                    raise BackendError(f"cannot record '{var}' of '{pop}': LIF records "
+                                       f"{', '.join(LIF.STATE)}")
                 idx = np.arange(plan.size) if idx is None else np.asarray(idx, dtype=np.int64)
                 if idx.size and (idx.min() < 0 or idx.max() >= plan.size):
                     raise BackendError(f"record indices of '{pop}' out of range [0, {plan.size})")

@@ -46,7 +46,6 @@ TARGETS = ("numpy", "cython", "cpp_standalone")
 #: Compiler flags that keep IEEE semantics (no FMA contraction, no reassociation).
 EXACT_FLAGS = ["-w", "-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c++11"]
 RECEPTOR_VAR = ("i_e", "i_i")
-_STATE_VARS = {"v": "v", "i_e": "i_e", "i_i": "i_i"}
 
 
 def _ident(prefix: str, index: int, name: str) -> str:
@@ -111,7 +110,7 @@ class Brian2Simulation(Simulation):
             if isinstance(pop, LIFPlan):
                 groups[name] = self._lif_group(b2, pop, index, clock, trial)
             else:
-                steps, idx = pop.spikes(trial, 0, 0)  # placeholder; set per run
+                # spikes are set before each run (_set_source_spikes)
                 groups[name] = b2.SpikeGeneratorGroup(pop.size, np.zeros(0, dtype=int),
                                                       np.zeros(0) * b2.second, clock=clock,
                                                       name=_ident("nm_src", index, name))
@@ -218,7 +217,7 @@ class Brian2Simulation(Simulation):
         mons = {}
         for pop, spec in record.items():
             for var, idx in spec.items():
-                mons[(pop, var)] = b2.StateMonitor(built["groups"][pop], _STATE_VARS[var],
+                mons[(pop, var)] = b2.StateMonitor(built["groups"][pop], var,
                                                    record=idx, when="end",
                                                    clock=built["clock"])
         return mons

@@ -259,9 +259,6 @@ class _ArrivalBuffer:
         self.flat = self.data.view(-1)
         self.slots = [self.data[:, k] for k in range(length)]  # views, built once
 
-    def slot(self, step: int) -> torch.Tensor:
-        return self.slots[step % self.length]
-
 
 class TorchSimulation(Simulation):
     backend_name = "torch"
