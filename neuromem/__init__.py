@@ -12,30 +12,35 @@
 from neuromem.backends import available_backends, compile, register_backend
 from neuromem.backends.base import PerTrial, Simulation
 from neuromem.errors import (
-                             BackendError,
-                             FileFormatError,
-                             MissingDataError,
-                             NeuromemError,
-                             UnsupportedError,
-                             ValidationError,
+    BackendError,
+    FileFormatError,
+    MissingDataError,
+    NeuromemError,
+    UnsupportedError,
+    ValidationError,
 )
 from neuromem.ir import (
-                             LIF,
-                             AllToAll,
-                             FixedProbability,
-                             FromList,
-                             Network,
-                             Normal,
-                             OneToOne,
-                             PoissonSource,
-                             Projection,
-                             SpikeArray,
-                             Uniform,
-                             all_to_all,
-                             fixed_probability,
-                             from_list,
-                             from_matrix,
-                             one_to_one,
+    LIF,
+    STDP,
+    AllToAll,
+    Astrocyte,
+    AstroSTDP,
+    DendriticLIF,
+    FixedProbability,
+    FromList,
+    Network,
+    Normal,
+    OneToOne,
+    PoissonSource,
+    Projection,
+    SpikeArray,
+    SpiNNakerSTDP,
+    Uniform,
+    all_to_all,
+    fixed_probability,
+    from_list,
+    from_matrix,
+    one_to_one,
 )
 from neuromem.recording import Recording
 
@@ -50,7 +55,8 @@ def __getattr__(name: str):
         return importlib.import_module("neuromem.plot")
     raise AttributeError(f"module 'neuromem' has no attribute {name!r}")
 
-__all__ = ["LIF", "AllToAll", "BackendError", "FileFormatError", "FixedProbability", "FromList",
+__all__ = ["LIF", "STDP", "AstroSTDP", "Astrocyte", "DendriticLIF", "SpiNNakerSTDP",
+           "AllToAll", "BackendError", "FileFormatError", "FixedProbability", "FromList",
            "Network", "NeuromemError", "Normal", "OneToOne", "PerTrial", "PoissonSource",
            "Projection", "Recording", "Simulation", "SpikeArray", "Uniform", "UnsupportedError",
            "MissingDataError", "ValidationError", "all_to_all", "available_backends", "compile",

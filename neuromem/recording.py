@@ -26,7 +26,12 @@ class StateTrace:
 @dataclass
 class Recording:
     """Spikes as (times in ms, neuron indices, trial) per population, optional state traces,
-    and metadata (backend, dt, seed, timings in seconds, ...)."""
+    snapshots of plastic weights, and metadata (backend, dt, seed, timings in seconds, ...).
+
+    ``weights[projection] = (times, values)`` with ``values[k, trial, synapse]`` the weights at
+    the end of the step at ``times[k]`` (synapses in the projection's order). States of nodes that
+    are not spiking populations (astrocytes) are in ``states`` too.
+    """
 
     dt: float
     t_start: float
@@ -35,6 +40,7 @@ class Recording:
     spike_data: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     states: dict[str, dict[str, StateTrace]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def trials(self) -> int:
@@ -73,6 +79,16 @@ class Recording:
         except KeyError:
             raise KeyError(f"state '{var}' of '{pop}' was not recorded") from None
 
+    def weight_snapshots(self, projection: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """``(times, values)`` of a projection's recorded weights, ``values[k, synapse]``."""
+        if projection not in self.weights:
+            raise KeyError(f"no weights recorded for '{projection}' (recorded: "
+                           f"{', '.join(self.weights) or 'none'})")
+        if not 0 <= trial < self.trials:
+            raise IndexError(f"trial {trial} out of range [0, {self.trials})")
+        times, values = self.weights[projection]
+        return times, values[:, trial]
+
     def summary(self) -> str:
         m = self.meta
         lines = [f"Recording: {m.get('backend', '?')} backend, {self.t_start:g}-{self.t_stop:g} ms, "
@@ -104,11 +120,16 @@ class Recording:
                     s.create_dataset("times", data=t)
                     s.create_dataset("indices", data=i)
                     s.create_dataset("trials", data=k)
-                for var, tr in self.states.get(pop, {}).items():
-                    sg = g.create_group(f"state/{var}")
-                    sg.create_dataset("times", data=tr.times)
-                    sg.create_dataset("indices", data=tr.indices)
-                    sg.create_dataset("values", data=tr.values)
+                _write_states(g, self.states.get(pop, {}))
+            others = f.create_group("modulators", track_order=True)
+            for name, per_var in self.states.items():
+                if name not in self.sizes:
+                    _write_states(others.create_group(name), per_var)
+            wg = f.create_group("weights", track_order=True)
+            for name, (times, values) in self.weights.items():
+                g = wg.create_group(name)
+                g.create_dataset("times", data=times)
+                g.create_dataset("values", data=values)
 
         atomic_write(path, "recording", RECORDING_FORMAT_VERSION, fill)
 
@@ -128,8 +149,29 @@ class Recording:
                         raise FileFormatError(f"{path}: spikes of '{pop}' have unequal lengths")
                     spikes[pop] = (t, i, k)
                 if "state" in g:
-                    states[pop] = {var: StateTrace(sg["times"][()], sg["indices"][()],
-                                                   sg["values"][()])
-                                   for var, sg in g["state"].items()}
+                    states[pop] = _read_states(g)
+            for name, g in f.get("modulators", {}).items():
+                states[name] = _read_states(g)
+            weights = {}
+            for name, g in f.get("weights", {}).items():
+                times, values = g["times"][()], g["values"][()]
+                if values.ndim != 3 or values.shape[0] != times.shape[0]:
+                    raise FileFormatError(f"{path}: weight snapshots of '{name}' are malformed")
+                weights[name] = (times, values)
             return cls(float(f.attrs["dt"]), float(f.attrs["t_start"]), float(f.attrs["t_stop"]),
-                       sizes, spikes, states, read_dict(f["meta"]))
+                       sizes, spikes, states, read_dict(f["meta"]), weights)
+
+
+def _write_states(group, per_var: dict[str, StateTrace]) -> None:
+    for var, tr in per_var.items():
+        sg = group.create_group(f"state/{var}")
+        sg.create_dataset("times", data=tr.times)
+        sg.create_dataset("indices", data=tr.indices)
+        sg.create_dataset("values", data=tr.values)
+
+
+def _read_states(group) -> dict[str, StateTrace]:
+    if "state" not in group:
+        return {}
+    return {var: StateTrace(sg["times"][()], sg["indices"][()], sg["values"][()])
+            for var, sg in group["state"].items()}

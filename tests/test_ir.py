@@ -301,6 +301,14 @@ SAMPLES = {
     "FixedProbability": lambda: nm.FixedProbability(0.25, seed=9, allow_self=False,
                                                     pre_range=(1, 5), post_range=(0, 2)),
     "FromList": lambda: nm.from_list([(0, 1), (2, 2), (0, 1)]),
+    "DendriticLIF": lambda: nm.DendriticLIF(3, tau_m=5.0, segments=4, theta=2.0, window=2.0,
+                                            plateau=50.0, v_plateau=4.0),
+    "Astrocyte": lambda: nm.Astrocyte(tau=50.0, bias=0.1, init=0.2, w_scale=0.01, decay=0.99,
+                                      inputs={"liquid": 1.0, "input": np.array([-1.0, -0.5])}),
+    "STDP": lambda: nm.STDP(tau_plus=10.0, a_plus=0.2, weight_dependence="multiplicative",
+                            pairing="nearest", lr_decay=0.999),
+    "SpiNNakerSTDP": lambda: nm.SpiNNakerSTDP(3.0, 3.0, 6.0, 6.0, 0.0, 6.0),
+    "AstroSTDP": lambda: nm.AstroSTDP("astro", pre_kind="inh", w_min=-3.0, w_max=0.0),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from neuromem.errors import BackendError
-from neuromem.ir.nodes import LIF, SpikeArray
+from neuromem.ir.nodes import LIF, Astrocyte, DendriticLIF, SpikeArray
 from neuromem.ir.validate import node_problems
 from neuromem.plan import LIFPlan, Plan, SourcePlan, build_plan
 from neuromem.recording import Recording
@@ -59,24 +59,28 @@ class Simulation(ABC):
         return self.step * self.plan.dt
 
     def run(self, duration_ms: float, inputs: dict[str, Any] | None = None,
-            record: RecordSpec | None = None, progress: Progress | None = None) -> Recording:
+            record: RecordSpec | None = None, progress: Progress | None = None,
+            weights: dict[str, Any] | None = None) -> Recording:
         """Simulate ``duration_ms`` (a whole number of steps) and return what was recorded.
 
         ``inputs`` maps a SpikeArray population to new spikes for this run (absolute times in
         ms): a list of spike-time lists per neuron, or ``(times, indices)``; wrap one such spec
         per trial in :class:`PerTrial` to give the trials different inputs. ``record`` maps
         populations to state variables to sample after every step (all neurons, or
-        ``{var: indices}``). Spikes of every population are always recorded.
+        ``{var: indices}``); astrocytes record ``"A"``. Spikes of every population are always
+        recorded. ``weights`` maps plastic projections to times (ms, on the step grid, within this
+        run) at which to snapshot their weights (the weights at the end of that step).
         """
         if not (np.isfinite(duration_ms) and duration_ms > 0 and is_on_grid(duration_ms, self.dt)):
             raise BackendError(f"duration must be a positive whole number of {self.dt} ms steps, "
                                f"got {duration_ms}")
         n_steps = int(round(duration_ms / self.dt))
         record = self._normalise_record(record or {})
-        self._apply_inputs(inputs or {})
         step0 = self.step
+        snap_steps = self._normalise_weights(weights or {}, step0, n_steps)
+        self._apply_inputs(inputs or {})
         try:
-            rec = self._run(step0, n_steps, record, progress)
+            rec = self._run(step0, n_steps, record, progress, snap_steps)
         finally:
             for src in self.plan.sources:
                 src.set_spikes(None)
@@ -88,7 +92,8 @@ class Simulation(ABC):
 
     @abstractmethod
     def _run(self, step0: int, n_steps: int, record: dict[str, dict[str, np.ndarray]],
-             progress: Progress | None) -> Recording: ...
+             progress: Progress | None, weights: dict[str, np.ndarray]) -> Recording:
+        """``weights``: projection -> absolute steps at whose end to snapshot its weights."""
 
     def _meta(self) -> dict[str, Any]:
         return {}
@@ -98,20 +103,52 @@ class Simulation(ABC):
         out: dict[str, dict[str, np.ndarray]] = {}
         for pop, spec in record.items():
             plan = self.plan.populations.get(pop)
-            if plan is None:
+            if pop in self.plan.astrocytes:
+                kind, allowed, sizes = "Astrocyte", Astrocyte.STATE, {"A": 1}
+            elif plan is None:
                 raise BackendError(f"cannot record '{pop}': no such population")
-            if not isinstance(plan, LIFPlan):
+            elif not isinstance(plan, LIFPlan):
                 raise BackendError(f"cannot record states of '{pop}': it is a source")
+            elif plan.segments is not None:
+                kind, allowed = "DendriticLIF", DendriticLIF.STATE
+                sizes = {v: plan.size * plan.segments.per_cell if v in DendriticLIF.SEGMENT_STATE
+                         else plan.size for v in allowed}
+            else:
+                kind, allowed, sizes = "LIF", LIF.STATE, {v: plan.size for v in LIF.STATE}
             spec = {v: None for v in spec} if not isinstance(spec, dict) else spec
             out[pop] = {}
             for var, idx in spec.items():
-                if var not in LIF.STATE:
-                    raise BackendError(f"cannot record '{var}' of '{pop}': LIF records "
-                                       f"{', '.join(LIF.STATE)}")
-                idx = np.arange(plan.size) if idx is None else np.asarray(idx, dtype=np.int64)
-                if idx.size and (idx.min() < 0 or idx.max() >= plan.size):
-                    raise BackendError(f"record indices of '{pop}' out of range [0, {plan.size})")
+                if var not in allowed:
+                    raise BackendError(f"cannot record '{var}' of '{pop}': {kind} records "
+                                       f"{', '.join(allowed)}")
+                n = sizes[var]
+                idx = np.arange(n) if idx is None else np.asarray(idx, dtype=np.int64)
+                if idx.size and (idx.min() < 0 or idx.max() >= n):
+                    raise BackendError(f"record indices of '{var}' of '{pop}' out of range "
+                                       f"[0, {n})")
                 out[pop][var] = idx
+        return out
+
+    def _normalise_weights(self, weights: dict[str, Any], step0: int,
+                           n_steps: int) -> dict[str, np.ndarray]:
+        out = {}
+        plastic = {p.name: p for p in self.plan.projections}
+        for name, times in weights.items():
+            proj = plastic.get(name)
+            if proj is None:
+                raise BackendError(f"cannot record weights of '{name}': no such projection")
+            if proj.kind != "plastic":
+                raise BackendError(f"cannot record weights of '{name}': it has no plasticity "
+                                   "rule (its weights are the graph's)")
+            t = np.atleast_1d(np.asarray(times, dtype=np.float64))
+            if not (np.isfinite(t).all() and is_on_grid(t, self.dt).all()):
+                raise BackendError(f"weight snapshot times of '{name}' must lie on the "
+                                   f"{self.dt} ms step grid")
+            steps = np.rint(t / self.dt).astype(np.int64)
+            if steps.size and (steps.min() < step0 or steps.max() >= step0 + n_steps):
+                raise BackendError(f"weight snapshot times of '{name}' must lie in this run, "
+                                   f"[{step0 * self.dt:g}, {(step0 + n_steps) * self.dt:g}) ms")
+            out[name] = np.unique(steps)
         return out
 
     def _apply_inputs(self, inputs: dict[str, Any]) -> None:

@@ -36,6 +36,14 @@ from typing import Any
 import numpy as np
 
 from neuromem.backends.base import Backend, Progress, Simulation, assemble_spikes
+from neuromem.backends.brian2_plasticity import (
+    astrocyte_objects,
+    check_supported,
+    plastic_synapses,
+    plateau_synapses,
+    segment_group,
+    segment_synapses,
+)
 from neuromem.errors import BackendError
 from neuromem.plan import LIFPlan, Plan
 from neuromem.recording import Recording, StateTrace
@@ -58,7 +66,15 @@ def _update_code(lif: LIFPlan, plan: Plan) -> str:
     for k in sorted(lif.inputs, key=lambda k: (plan.projections[k].receptor, k)):
         current = RECEPTOR_VAR[plan.projections[k].receptor]
         lines += [f"{current} = {current} + in_{k}", f"in_{k} = 0"]
-    lines += [f"{target} = {left} {op} {right}" for target, op, left, right in LIF_UPDATE]
+    update = list(LIF_UPDATE)
+    if lif.segments is not None:
+        # while predictive (a segment's plateau), the constant term is the raised one; the
+        # selection multiplies by exactly 1 and 0, so the value is one of the two, unchanged
+        lines += ["predictive = int(t_in_timesteps < plateau_until)",
+                  "a_v0_eff = a_v0_plateau * predictive + a_v0 * (1 - predictive)"]
+        update = [(t, op, left, "a_v0_eff" if right == "a_v0" else right)
+                  for t, op, left, right in update]
+    lines += [f"{target} = {left} {op} {right}" for target, op, left, right in update]
     lines.append("v = v_new * int(t_in_timesteps >= until) + v * int(t_in_timesteps < until)")
     lines += [f"{target} = {left} {op} {right}" for target, op, left, right in CURRENT_UPDATE]
     return "\n".join(lines)
@@ -75,6 +91,7 @@ class Brian2Simulation(Simulation):
         if target == "cpp_standalone" and plan.trials != 1:
             raise BackendError("brian2 backend: cpp_standalone runs one trial per compile; "
                                "compile with trials=1 (or use the torch backend for batches)")
+        check_supported(plan)
         self.target = target
         self.cache_dir = cache_dir
         self.build_dir = build_dir
@@ -115,36 +132,66 @@ class Brian2Simulation(Simulation):
                                                       np.zeros(0) * b2.second, clock=clock,
                                                       name=_ident("nm_src", index, name))
             objects.append(groups[name])
+        astro_groups: dict[str, Any] = {}
+        for index, astro in enumerate(plan.astrocytes.values()):
+            astro_groups[astro.name], objs = astrocyte_objects(b2, index, astro, groups, clock)
+            objects += objs
+        segment_groups: dict[str, Any] = {}
+        for index, (name, pop) in enumerate(plan.populations.items()):
+            if isinstance(pop, LIFPlan) and pop.segments is not None:
+                segment_groups[name] = segment_group(b2, index, pop, plan, clock)
+                objects += [segment_groups[name],
+                            plateau_synapses(b2, index, pop, segment_groups[name], groups[name],
+                                             clock)]
+        synapses: dict[str, Any] = {}
         for k, proj in enumerate(plan.projections):
-            delays = proj.delay_steps - 1  # neuromem delay d == Brian2 delay d - 1 (see above)
-            uniform = proj.uniform_delay
-            # One weight for all synapses is a shared scalar, read once per step, not per synapse
-            shared_w = proj.weight.size > 0 and bool((proj.weight == proj.weight[0]).all())
-            syn = b2.Synapses(groups[proj.pre], groups[proj.post],
-                              "w : 1 (constant, shared)" if shared_w else "w : 1 (constant)",
-                              on_pre=f"in_{k}_post += w", clock=clock,
-                              delay=None if uniform is None else (uniform - 1) * plan.dt * b2.ms,
-                              name=_ident("nm_syn", k, proj.name))
-            syn.connect(i=proj.pre_idx, j=proj.post_idx)
-            if proj.pre_idx.size:
-                if shared_w:
-                    syn.w = proj.weight[0]
-                else:
-                    syn.w[:] = proj.weight
-                if uniform is None:
-                    syn.delay[:] = delays * plan.dt * b2.ms
+            if proj.kind == "plastic":
+                syn = plastic_synapses(b2, k, proj, groups, clock, astro_groups, plan.dt)
+            elif proj.kind == "dend":
+                syn = segment_synapses(b2, k, proj, groups, segment_groups[proj.post], clock,
+                                       plan.populations[proj.post].segments.window_steps,
+                                       plan.dt)
+            else:
+                syn = self._static_synapses(b2, k, proj, groups, clock)
+            synapses[proj.name] = syn
             objects.append(syn)
         monitors = {name: b2.SpikeMonitor(groups[name], name=_ident("nm_spk", i, name))
                     for i, (name, pop) in enumerate(plan.populations.items())
                     if isinstance(pop, LIFPlan)}
         objects += list(monitors.values())
         net = b2.Network(*objects)
-        return {"net": net, "groups": groups, "monitors": monitors, "clock": clock}
+        return {"net": net, "groups": groups, "monitors": monitors, "clock": clock,
+                "synapses": synapses, "astrocytes": astro_groups, "segments": segment_groups}
+
+    def _static_synapses(self, b2, k: int, proj, groups, clock):
+        plan = self.plan
+        delays = proj.delay_steps - 1  # neuromem delay d == Brian2 delay d - 1 (see above)
+        uniform = proj.uniform_delay
+        # One weight for all synapses is a shared scalar, read once per step, not per synapse
+        shared_w = proj.weight.size > 0 and bool((proj.weight == proj.weight[0]).all())
+        syn = b2.Synapses(groups[proj.pre], groups[proj.post],
+                          "w : 1 (constant, shared)" if shared_w else "w : 1 (constant)",
+                          on_pre=f"in_{k}_post += w", clock=clock,
+                          delay=None if uniform is None else (uniform - 1) * plan.dt * b2.ms,
+                          name=_ident("nm_syn", k, proj.name))
+        syn.connect(i=proj.pre_idx, j=proj.post_idx)
+        if proj.pre_idx.size:
+            if shared_w:
+                syn.w = proj.weight[0]
+            else:
+                syn.w[:] = proj.weight
+            if uniform is None:
+                syn.delay[:] = delays * plan.dt * b2.ms
+        return syn
 
     def _lif_group(self, b2, pop: LIFPlan, index: int, clock, trial: int):
         params = {**pop.coeffs.as_dict(), "v_thresh": pop.v_thresh, "v_reset": pop.v_reset,
                   "v_drop": pop.v_drop, "refrac": pop.refrac_steps}
+        if pop.segments is not None:
+            params["a_v0_plateau"] = np.broadcast_to(pop.segments.a_v0_plateau, (pop.size,))
         lines = ["v : 1", "i_e : 1", "i_i : 1", "until : integer"]
+        if pop.segments is not None:
+            lines += ["plateau_until : integer", "predictive : 1"]
         uniform = {}
         for key, values in params.items():
             kind = "integer" if key == "refrac" else "1"
@@ -169,10 +216,15 @@ class Brian2Simulation(Simulation):
         return group
 
     # -- running --------------------------------------------------------------------------
-    def _run(self, step0, n_steps, record, progress: Progress | None) -> Recording:
+    def _run(self, step0, n_steps, record, progress: Progress | None,
+             weights: dict[str, np.ndarray] | None = None) -> Recording:
         b2 = self._configure()
+        weights = weights or {}
         if self.target == "cpp_standalone":
-            return self._run_standalone(b2, step0, n_steps, record)
+            return self._run_standalone(b2, step0, n_steps, record, weights)
+        # the run is cut at the ends of the steps whose weights are to be copied
+        cuts = sorted({int(s) + 1 for steps in weights.values() for s in steps} | {step0 + n_steps})
+        snaps: dict[str, list[list[np.ndarray]]] = {name: [] for name in weights}
         build_s = compile_s = run_s = 0.0
         chunks: dict[str, list] = {name: [] for name in self.plan.populations}
         traces: dict[tuple[str, str], list[np.ndarray]] = {}
@@ -192,8 +244,19 @@ class Brian2Simulation(Simulation):
             if progress is not None and trial == self.plan.trials - 1:
                 def report(elapsed, completed, start, duration):
                     progress(int(round(completed * n_steps)), n_steps)
-            built["net"].run(n_steps * self.plan.dt * b2.ms, namespace={}, report=report,
-                             report_period=1 * b2.second)
+            at = step0
+            per_trial: dict[str, list[np.ndarray]] = {name: [] for name in weights}
+            for cut in cuts:
+                if cut > at:
+                    built["net"].run((cut - at) * self.plan.dt * b2.ms, namespace={},
+                                     report=report, report_period=1 * b2.second)
+                at = cut
+                for name, steps in weights.items():
+                    if cut - 1 in steps:
+                        per_trial[name].append(np.array(built["synapses"][name].w[:],
+                                                        dtype=np.float64))
+            for name in weights:
+                snaps[name].append(per_trial[name])
             t3 = time.perf_counter()
             build_s, compile_s, run_s = build_s + t1 - t0, compile_s + t2 - t1, run_s + t3 - t2
             for name, mon in built["monitors"].items():
@@ -205,7 +268,24 @@ class Brian2Simulation(Simulation):
             built["net"].remove(*state_mons.values())
         self.timings.update(build_s=self.timings.get("build_s", 0.0) + build_s,
                             compile_s=compile_s, run_s=run_s)
-        return self._recording(step0, n_steps, record, chunks, traces)
+        snapshots = {name: (times_of(weights[name], self.plan.dt),
+                            np.stack([np.stack(t) for t in per], axis=1))
+                     for name, per in snaps.items()}
+        return self._recording(step0, n_steps, record, chunks, traces, snapshots)
+
+    def weights(self, projection: str) -> np.ndarray:
+        """The current weights of a projection, (trials, synapses)."""
+        if not self._nets:
+            proj = next((p for p in self.plan.projections if p.name == projection), None)
+            if proj is None:
+                raise BackendError(f"no projection named '{projection}'")
+            return np.broadcast_to(proj.weight, (self.plan.trials, proj.weight.size)).copy()
+        if projection not in self._nets[0]["synapses"]:
+            raise BackendError(f"no projection named '{projection}'")
+        return np.stack([np.broadcast_to(np.asarray(n["synapses"][projection].w[:],
+                                                    dtype=np.float64),
+                                         (self.plan.projections_by_name[projection]
+                                          .weight.size,)) for n in self._nets])
 
     def _set_source_spikes(self, b2, built, trial, step0, n_steps, chunks) -> None:
         for src in self.plan.sources:
@@ -217,12 +297,17 @@ class Brian2Simulation(Simulation):
         mons = {}
         for pop, spec in record.items():
             for var, idx in spec.items():
-                mons[(pop, var)] = b2.StateMonitor(built["groups"][pop], var,
-                                                   record=idx, when="end",
+                if pop in built["astrocytes"]:
+                    group = built["astrocytes"][pop]
+                elif var == "segment":
+                    group = built["segments"][pop]
+                else:
+                    group = built["groups"][pop]
+                mons[(pop, var)] = b2.StateMonitor(group, var, record=idx, when="end",
                                                    clock=built["clock"])
         return mons
 
-    def _recording(self, step0, n_steps, record, chunks, traces) -> Recording:
+    def _recording(self, step0, n_steps, record, chunks, traces, snapshots=None) -> Recording:
         steps = np.arange(step0, step0 + n_steps)
         states: dict[str, dict[str, StateTrace]] = {}
         for (pop, var), per_trial in traces.items():
@@ -231,9 +316,9 @@ class Brian2Simulation(Simulation):
                                                          record[pop][var], values)
         return Recording(self.plan.dt, step0 * self.plan.dt, (step0 + n_steps) * self.plan.dt,
                          {name: p.size for name, p in self.plan.populations.items()},
-                         assemble_spikes(self.plan, chunks), states)
+                         assemble_spikes(self.plan, chunks), states, weights=snapshots or {})
 
-    def _run_standalone(self, b2, step0, n_steps, record) -> Recording:
+    def _run_standalone(self, b2, step0, n_steps, record, weights) -> Recording:
         if self._standalone_done:
             raise BackendError("brian2 backend: a cpp_standalone simulation runs once; "
                                "compile again (or use target='cython') to run further")
@@ -247,6 +332,11 @@ class Brian2Simulation(Simulation):
             self._set_source_spikes(b2, built, 0, step0, n_steps, chunks)
             state_mons = self._state_monitors(b2, built, record)
             built["net"].add(*state_mons.values())
+            # one program, one run: weights are sampled every step and the chosen ones kept
+            w_mons = {name: b2.StateMonitor(built["synapses"][name], "w", record=True,
+                                            when="end", clock=built["clock"])
+                      for name in weights}
+            built["net"].add(*w_mons.values())
             built["net"].run(n_steps * self.plan.dt * b2.ms, namespace={})
             t1 = time.perf_counter()
             b2.device.build(directory=directory, compile=True, run=True, debug=False)
@@ -264,7 +354,11 @@ class Brian2Simulation(Simulation):
             self.timings.update(build_s=self.timings.get("build_s", 0.0) + t1 - t0,
                                 compile_s=compile_s, run_s=run_s)
             self._standalone_done = True
-            return self._recording(step0, n_steps, record, chunks, traces)
+            snapshots = {name: (times_of(steps, self.plan.dt),
+                                np.asarray(w_mons[name].w).T[steps - step0][:, None, :]
+                                .astype(np.float64))
+                         for name, steps in weights.items()}
+            return self._recording(step0, n_steps, record, chunks, traces, snapshots)
         finally:
             b2.device.reinit()
             b2.device.activate()

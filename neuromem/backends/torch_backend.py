@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from neuromem.backends.base import Backend, Progress, Simulation, assemble_spikes
+from neuromem.backends.torch_synapses import SegmentProjection, build_event_synapses
 from neuromem.errors import BackendError
 from neuromem.plan import LIFPlan, Plan, ProjectionPlan
 from neuromem.recording import Recording, StateTrace
@@ -79,7 +80,19 @@ class FloatLIF:
         # torch's CPU kernels for comparisons, masked fills and nonzero are 5-10x slower on
         # (trials x neurons) tensors, and its per-call overhead dominates a single trial. Both
         # compute the same IEEE operations; kernels="torch" keeps the torch ones (as on CUDA).
-        self.numpy_kernels = device.type == "cpu" and kernels == "auto"
+        self.numpy_kernels = device.type == "cpu" and kernels == "auto" and plan.segments is None
+        self.segments = plan.segments
+        if self.segments is not None:  # dendritic segments and the plateau they trigger
+            seg = self.segments
+            self.a_v0_plateau = torch.as_tensor(np.broadcast_to(seg.a_v0_plateau, (plan.size,)),
+                                                device=device, dtype=dtype)
+            self.a_v0_rest = torch.as_tensor(np.broadcast_to(c.a_v0, (plan.size,)),
+                                             device=device, dtype=dtype)
+            self.plateau_until = torch.zeros((trials, plan.size), device=device,
+                                             dtype=torch.int64)
+            self.segment_sums = torch.zeros((trials, plan.size * seg.per_cell), device=device,
+                                            dtype=dtype)
+            self.predictive = torch.zeros((trials, plan.size), device=device, dtype=dtype)
         if self.numpy_kernels:
             self._np = {name: getattr(self, name).numpy() for name in
                         ("v", "currents", "until", "a_syn", "decay", "_t_syn", "_v_new",
@@ -92,6 +105,10 @@ class FloatLIF:
     def state(self, var: str) -> torch.Tensor:
         if var == "v":
             return self.v
+        if var == "segment":
+            return self.segment_sums
+        if var == "predictive":
+            return self.predictive
         return self.currents[:, 0 if var == "i_e" else 1]
 
     def deliver(self, receptor: int | None, arrivals: torch.Tensor) -> None:
@@ -145,7 +162,12 @@ class FloatLIF:
         torch.mul(self.a_syn, self.currents, out=self._t_syn)
         # v_new = ((a_vv v + t_ve) + t_vi) + a_v0, in this order (LIF_UPDATE)
         v_new = torch.mul(self.v, self.a_vv, out=self._v_new)
-        v_new.add_(self._t_ve).add_(self._t_vi).add_(self.a_v0)
+        a_v0 = self.a_v0
+        if self.segments is not None:
+            plateau = self.plateau_until > step
+            self.predictive.copy_(plateau)
+            a_v0 = torch.where(plateau, self.a_v0_plateau, self.a_v0_rest)
+        v_new.add_(self._t_ve).add_(self._t_vi).add_(a_v0)
         self._select_v(active, v_new)
         self.currents.mul_(self.decay)
         spikes = torch.gt(self.v, self.v_thresh, out=self._spikes).logical_and_(active)
@@ -161,6 +183,12 @@ class FloatLIF:
         else:
             torch.where(spikes, self.refrac + step, self.until, out=self._until_next)
             self.until, self._until_next = self._until_next, self.until
+        if self.segments is not None:
+            # a segment at threshold makes its cell predictive from the next step on
+            seg = self.segments
+            event = (self.segment_sums >= seg.theta).view(self.v.shape[0], self.size,
+                                                           seg.per_cell).any(-1)
+            self.plateau_until.masked_fill_(event, step + 1 + seg.plateau_steps)
         return spikes
 
     def _select_v(self, mask: torch.Tensor, values: torch.Tensor) -> None:
@@ -305,8 +333,13 @@ class TorchSimulation(Simulation):
         self.deliveries = [(pop, receptor, [slot[:, lo:hi] for slot in self.buffer.slots])
                            for pop, receptor, lo, hi in self.deliveries]
         self.fanouts: dict[str, _Fanout] = {}
+        self.events, self.astrocytes, self.histories = build_event_synapses(
+            plan, trials, self.device, dtype_, offsets)
+        self.segment_inputs = {name: [e for e in self.events if isinstance(e, SegmentProjection)
+                                      and e.proj.post == name] for name in self.lifs}
         for name in plan.populations:
-            ks = [k for k, p in enumerate(plan.projections) if p.pre == name]
+            ks = [k for k, p in enumerate(plan.projections) if p.pre == name
+                  and p.kind == "static"]
             if ks:
                 ps = [plan.projections[k] for k in ks]
                 self.fanouts[name] = _Fanout(ps, [offsets[k] for k in ks],
@@ -336,16 +369,17 @@ class TorchSimulation(Simulation):
                              torch.as_tensor(i, device=self.device))
         return out
 
-    def _run(self, step0, n_steps, record, progress: Progress | None) -> Recording:
+    def _run(self, step0, n_steps, record, progress: Progress | None,
+             weights: dict[str, np.ndarray] | None = None) -> Recording:
         previous = torch.get_num_threads()
         if self.num_threads is not None and self.device.type == "cpu":
             torch.set_num_threads(self.num_threads)
         try:
-            return self._loop(step0, n_steps, record, progress)
+            return self._loop(step0, n_steps, record, progress, weights)
         finally:
             torch.set_num_threads(previous)
 
-    def _loop(self, step0, n_steps, record, progress: Progress | None) -> Recording:
+    def _loop(self, step0, n_steps, record, progress: Progress | None, weights) -> Recording:
         t_start = time.perf_counter()
         trials = self.plan.trials
         batched = trials > 1
@@ -360,16 +394,41 @@ class TorchSimulation(Simulation):
         lif_fanouts = [(name, pop, self.fanouts.get(name)) for name, pop in self.lifs.items()]
         src_fanouts = [(sched, self.fanouts[name]) for name, sched in sources.items()
                        if name in self.fanouts]
+        events = self.events
+        histories = self.histories
+        src_history = [(sched, histories[name]) for name, sched in sources.items()
+                       if name in histories]
+        lif_history = {name: histories.get(name) for name in self.lifs}
+        snap_at, snapshots = self._weight_schedule(weights, step0, n_steps)
         with torch.inference_mode():
             for n in range(n_steps):
                 step = step0 + n
-                # 1. deliver
+                # 1. deliver (event-level projections first write this step's arrivals)
+                for ev in events:
+                    ev.deliver(step, self.buffer)
                 k = step % self.buffer.length
                 for pop, receptor, views in self.deliveries:
                     pop.deliver(receptor, views[k])
                 self.buffer.slots[k].zero_()
-                # 2.-4. integrate, threshold, reset;  5. plasticity: none in this version
+                for name, segs in self.segment_inputs.items():
+                    if segs:
+                        sums = self.lifs[name].segment_sums
+                        sums.zero_()
+                        for seg in segs:
+                            seg.add_window_sums(step, sums)
+                # 2.-4. integrate, threshold, reset
                 fired = [(name, pop, pop.step(step), fan) for name, pop, fan in lif_fanouts]
+                for name, _, spikes, _ in fired:
+                    if lif_history[name] is not None:
+                        lif_history[name].record(step, spikes)
+                for (_, _, _, bounds, k_t, i_t), hist in src_history:
+                    lo, hi = bounds[n], bounds[n + 1]
+                    hist.record_events(step, k_t[lo:hi] if batched else None, i_t[lo:hi])
+                # 5. plasticity, then the astrocytes (rules read their state before the update)
+                for ev in events:
+                    ev.update(step)
+                for astro in self.astrocytes.values():
+                    astro.update(step)
                 # 6. schedule
                 for name, pop, spikes, fan in fired:
                     flat = pop.fired(spikes)
@@ -385,8 +444,12 @@ class TorchSimulation(Simulation):
                     lo, hi = bounds[n], bounds[n + 1]
                     if hi > lo:
                         fan.push(step, k_t[lo:hi] if batched else None, i_t[lo:hi])
+                for ev in events:
+                    ev.schedule(step, self.buffer)
                 for (pop, var), buf in traces.items():
-                    buf[n] = self.lifs[pop].state(var)[:, trace_idx[(pop, var)]]
+                    buf[n] = self._state(pop, var)[:, trace_idx[(pop, var)]]
+                for name in snap_at.get(step, ()):
+                    snapshots[name][1].append(self.event_by_name[name].weights().clone())
                 if progress is not None and (n + 1) % tick == 0:
                     progress(n + 1, n_steps)
         if self.device.type == "cuda":
@@ -406,9 +469,40 @@ class TorchSimulation(Simulation):
         for (pop, var), buf in traces.items():
             states.setdefault(pop, {})[var] = StateTrace(
                 times_of(steps, self.dt), record[pop][var], buf.cpu().numpy().astype(np.float64))
+        weight_snaps = {name: (times, torch.stack(vals).cpu().numpy().astype(np.float64))
+                        for name, (times, vals) in snapshots.items()}
         return Recording(self.dt, step0 * self.dt, (step0 + n_steps) * self.dt,
                          {name: p.size for name, p in self.plan.populations.items()},
-                         assemble_spikes(self.plan, chunks), states)
+                         assemble_spikes(self.plan, chunks), states, weights=weight_snaps)
+
+    @property
+    def event_by_name(self) -> dict[str, Any]:
+        return {ev.name: ev for ev in self.events}
+
+    def _state(self, pop: str, var: str) -> torch.Tensor:
+        if pop in self.astrocytes:
+            return self.astrocytes[pop].A[:, None]
+        return self.lifs[pop].state(var)
+
+    def _weight_schedule(self, weights, step0: int, n_steps: int):
+        """Steps at which to copy which projections' weights, and the empty snapshot lists."""
+        at: dict[int, list[str]] = {}
+        snaps: dict[str, tuple[np.ndarray, list]] = {}
+        for name, steps in (weights or {}).items():
+            for s in steps:
+                at.setdefault(int(s), []).append(name)
+            snaps[name] = (times_of(np.asarray(steps, dtype=np.int64), self.dt), [])
+        return at, snaps
+
+    def weights(self, projection: str) -> np.ndarray:
+        """The current weights of a projection, (trials, synapses), in float64."""
+        ev = self.event_by_name.get(projection)
+        if ev is None:
+            proj = next((p for p in self.plan.projections if p.name == projection), None)
+            if proj is None:
+                raise BackendError(f"no projection named '{projection}'")
+            return np.broadcast_to(proj.weight, (self.plan.trials, proj.weight.size)).copy()
+        return ev.weights().cpu().numpy().astype(np.float64)
 
 
 class TorchBackend(Backend):

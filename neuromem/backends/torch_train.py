@@ -25,7 +25,7 @@ import snntorch.surrogate as surrogate
 import torch
 
 from neuromem.backends.base import Progress, Simulation, assemble_spikes
-from neuromem.errors import BackendError
+from neuromem.errors import BackendError, UnsupportedError
 from neuromem.ir.network import Network
 from neuromem.plan import LIFPlan, Plan, ProjectionPlan
 from neuromem.recording import Recording, StateTrace
@@ -76,6 +76,16 @@ class SurrogateSimulation(Simulation, torch.nn.Module):
         if surrogate not in SURROGATES:
             raise BackendError(f"torch backend: surrogate must be one of {sorted(SURROGATES)}, "
                                f"got {surrogate!r}")
+        for proj in plan.projections:
+            if proj.kind != "static":
+                what = (f"plasticity rule {type(proj.rule).__name__.removesuffix('Plan')}"
+                        if proj.kind == "plastic" else "dendritic-segment synapses")
+                raise UnsupportedError(f"torch backend (surrogate training) cannot run the "
+                                       f"{what} of projection '{proj.name}': training learns "
+                                       "static weights; compile without 'surrogate'")
+        if plan.astrocytes:
+            raise UnsupportedError("torch backend (surrogate training) cannot run astrocytes "
+                                   f"({', '.join(plan.astrocytes)})")
         self.device = torch.device(device)
         self.dtype = {"float32": torch.float32, "float64": torch.float64}[dtype]
         self.spike_fn = SURROGATES[surrogate](**surrogate_args)
@@ -137,7 +147,8 @@ class SurrogateSimulation(Simulation, torch.nn.Module):
         s["until"] = torch.where(hit, c["refrac"] + step, s["until"])
         return spikes
 
-    def _run(self, step0, n_steps, record, progress: Progress | None) -> Recording:
+    def _run(self, step0, n_steps, record, progress: Progress | None,
+             weights=None) -> Recording:
         t_start = time.perf_counter()
         plan = self.plan
         src_trains = {}

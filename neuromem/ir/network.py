@@ -11,8 +11,10 @@ import numpy as np
 from neuromem.errors import FileFormatError, ValidationError
 from neuromem.ir.connectivity import Connector
 from neuromem.ir.nodes import Node
+from neuromem.ir.plasticity import Rule
 from neuromem.ir.projection import Projection, sort_synapses
 from neuromem.ir.registry import from_dict as registry_from_dict
+from neuromem.ir.validate import post_size
 from neuromem.ir.validate import validate as _validate
 from neuromem.ir.values import DISTRIBUTIONS, Value, realise
 
@@ -53,10 +55,12 @@ class Network:
 
     def connect(self, pre: str, post: str, connector: Connector, weight: Value = 1.0,
                 delay: Value | None = None, receptor: str = "exc", name: str | None = None,
-                seed: int = 0) -> Projection:
+                seed: int = 0, plasticity: Rule | None = None) -> Projection:
         """Add a projection realised from ``connector``; weights and delays may be scalars,
         per-synapse arrays, (n_pre, n_post) matrices, or distributions drawn from ``seed``.
-        ``delay`` defaults to one step."""
+        ``delay`` defaults to one step. ``plasticity`` attaches a learning rule (the weights
+        are then the initial weights). With ``receptor="dend"`` the post side is the segments
+        of a DendriticLIF population (``cells * segments`` of them)."""
         name = name or f"{pre}->{post}#{self.graph.number_of_edges()}"
         for end, ref in (("pre", pre), ("post", post)):
             if ref not in self.graph:
@@ -64,7 +68,7 @@ class Network:
                                       field=end)
         if any(k == name for _, _, k in self.graph.edges(keys=True)):
             raise ValidationError("duplicate projection name", edge=name, field="name")
-        n_pre, n_post = self.node(pre).size, self.node(post).size
+        n_pre, n_post = self.node(pre).size, post_size(self.node(post), receptor)
         try:
             pre_idx, post_idx = connector.build(n_pre, n_post, pre == post)
         except ValueError as exc:
@@ -78,7 +82,7 @@ class Network:
                                    n_pre, n_post, rng, name, "delay")
         pre_idx, post_idx, weights, delays = sort_synapses(pre_idx, post_idx, weights, delays)
         proj = Projection(name, pre, post, receptor, pre_idx, post_idx, weights, delays,
-                          connector)
+                          connector, plasticity)
         self.add_projection(proj)
         return proj
 
@@ -147,7 +151,8 @@ class Network:
         for name, node in self.nodes.items():
             lines.append(f"  node {name}: {type(node).__name__} x {getattr(node, 'size', '?')}")
         for p in self.projections:
-            lines.append(f"  edge {p.name}: {p.pre} -> {p.post} ({p.receptor}), "
+            rule = f", {p.plasticity.type_name}" if p.plasticity is not None else ""
+            lines.append(f"  edge {p.name}: {p.pre} -> {p.post} ({p.receptor}{rule}), "
                          f"{p.n_synapses} synapses")
         return "\n".join(lines)
 

@@ -58,6 +58,10 @@ class Node:
     def is_source(self) -> bool:
         return False
 
+    def state_size(self, var: str) -> int:
+        """How many values state variable ``var`` has (one per element unless stated)."""
+        return int(self.size)
+
 
 @register("LIF")
 @dataclass(frozen=True, eq=False)
@@ -162,3 +166,89 @@ class PoissonSource(Node):
     @property
     def is_source(self) -> bool:
         return True
+
+
+@register("DendriticLIF")
+@dataclass(frozen=True, eq=False)
+class DendriticLIF(LIF):
+    """LIF cells that own ``segments`` dendritic segments each (active dendrites, Hawkins & Ahmad).
+
+    Projections onto receptor ``"dend"`` end on segments, not cells: ``post_idx`` is the segment
+    index ``cell * segments + j``. A segment sums the weights of its synapses that received a spike
+    within the last ``window`` ms (each synapse counts once, however many spikes it got; with
+    unit weights this is the number of coincidently active synapses, D.A). When the sum reaches
+    ``theta`` in a step (threshold phase), the segment emits a dendritic event and its cell
+    becomes *predictive* for the next ``plateau`` ms: its resting potential is raised by
+    ``v_plateau`` mV (a sustained NMDA plateau), so it fires earlier or on less input. Other
+    receptors ("exc", "inh") reach the soma as for :class:`LIF`.
+
+    Recordable besides the LIF state: ``segment`` (the window sum per segment, indexed by segment)
+    and ``predictive`` (1 while the plateau lasts).
+    """
+
+    segments: int = 1
+    theta: float = 1.0
+    window: float = 1.0
+    plateau: float = 1.0
+    v_plateau: float = 0.0
+
+    STATE: ClassVar[tuple[str, ...]] = ("v", "i_e", "i_i", "segment", "predictive")
+    #: state variables indexed by segment rather than by cell
+    SEGMENT_STATE: ClassVar[tuple[str, ...]] = ("segment",)
+
+    @property
+    def n_segments(self) -> int:
+        return int(self.size) * int(self.segments)
+
+    def state_size(self, var: str) -> int:
+        return self.n_segments if var in self.SEGMENT_STATE else int(self.size)
+
+
+@register("Astrocyte")
+@dataclass(frozen=True, eq=False)
+class Astrocyte(Node):
+    """A global leaky integrator of the spikes of chosen populations (NALSM's astrocyte).
+
+    Euler, every step::
+
+        A <- A + (dt / tau) * ((w_scale * n + bias) - A)
+        A, w_scale, bias <- decay * (A, w_scale, bias)       (decay per ms, 1 = none)
+
+    where ``n = sum over populations p in inputs, neurons k of m_pk S_pk`` counts this step's spikes
+    with weights ``m`` (``inputs`` maps a population to one weight or one per neuron; NALSM uses
+    +1 for the liquid and -1 for the inputs). ``A`` starts at ``init``. Plasticity rules read
+    ``A`` (see :class:`~neuromem.ir.plasticity.AstroSTDP`). ``size`` is 1.
+    """
+
+    size: int = 1
+    tau: float = 100.0
+    bias: float = 0.15
+    init: float = 0.15
+    w_scale: float = 0.015
+    decay: float = 1.0
+    inputs: dict = field(default_factory=dict)
+
+    STATE: ClassVar[tuple[str, ...]] = ("A",)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", {str(k): as_param(v) for k, v in
+                                            dict(self.inputs).items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"type": self.type_name, "size": self.size}
+        for name in ("tau", "bias", "init", "w_scale", "decay"):
+            out[name] = float(getattr(self, name))
+        out["input_names"] = np.array(list(self.inputs), dtype=object).astype(str)
+        out["input_weights"] = {f"w{k}": np.asarray(v, dtype=np.float64)
+                                for k, v in enumerate(self.inputs.values())}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Astrocyte":
+        names = [s.decode() if isinstance(s, bytes) else str(s)
+                 for s in np.atleast_1d(data.get("input_names", []))]
+        weights = data.get("input_weights", {}) or {}
+        inputs = {n: weights[f"w{k}"] for k, n in enumerate(names)}
+        kwargs = {k: float(data[k]) for k in ("tau", "bias", "init", "w_scale", "decay")
+                  if k in data}
+        return cls(int(data.get("size", 1)), inputs=inputs, **kwargs)

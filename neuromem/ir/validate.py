@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from neuromem.errors import ValidationError
-from neuromem.ir.nodes import LIF, Node, PoissonSource, SpikeArray
+from neuromem.ir.nodes import LIF, Astrocyte, DendriticLIF, Node, PoissonSource, SpikeArray
+from neuromem.ir.plasticity import AstroSTDP, Rule
 from neuromem.ir.projection import RECEPTORS, Projection
 from neuromem.ir.registry import registered_types
 from neuromem.ir.values import DISTRIBUTIONS
@@ -28,6 +29,8 @@ def problems(net, dt: float) -> list[ValidationError]:
                                          field="type"))
             continue
         found.extend(node_problems(name, node, dt))
+        if isinstance(node, Astrocyte):
+            found.extend(_astrocyte_input_problems(net, name, node))
     seen: set[str] = set()
     for _pre, _post, key, proj in net.graph.edges(keys=True, data="projection"):
         if key in seen:
@@ -90,6 +93,17 @@ def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
         ref = np.asarray(node.tau_refrac, dtype=np.float64)
         if np.isfinite(ref).all() and not is_on_grid(ref, dt).all():
             bad(f"refractory period must be a whole number of steps of {dt} ms", "tau_refrac")
+        if isinstance(node, DendriticLIF):
+            out.extend(_segment_problems(name, node, dt))
+    elif isinstance(node, Astrocyte):
+        if node.size != 1:
+            bad(f"an astrocyte is one global integrator: size must be 1, got {node.size}", "size")
+        for fld in ("tau", "bias", "init", "w_scale", "decay"):
+            value = getattr(node, fld)
+            if not (isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)):
+                bad(f"must be a finite number, got {value!r}", fld)
+            elif fld in ("tau", "decay") and value <= 0:
+                bad(f"must be > 0, got {value}", fld)
     elif isinstance(node, SpikeArray):
         if node.times.shape != node.indices.shape:
             bad(f"times {node.times.shape} and indices {node.indices.shape} differ in shape",
@@ -118,6 +132,95 @@ def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
     return out
 
 
+def _segment_problems(name: str, node: DendriticLIF, dt: float) -> list[ValidationError]:
+    out: list[ValidationError] = []
+
+    def bad(msg: str, fld: str) -> None:
+        out.append(ValidationError(msg, node=name, field=fld))
+
+    if not isinstance(node.segments, (int, np.integer)) or node.segments < 1:
+        bad(f"segments per cell must be a positive integer, got {node.segments!r}", "segments")
+    for fld in ("theta", "window", "plateau", "v_plateau"):
+        value = getattr(node, fld)
+        if not (isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)):
+            bad(f"must be a finite number, got {value!r}", fld)
+            continue
+        if fld == "theta" and value <= 0:
+            bad(f"segment threshold must be > 0, got {value}", fld)
+        if fld == "window" and value < dt * (1 - 1e-9):
+            bad(f"coincidence window {value} ms is shorter than one step ({dt} ms)", fld)
+        if fld == "plateau" and value < 0:
+            bad(f"must be >= 0, got {value}", fld)
+        if fld in ("window", "plateau") and not is_on_grid(value, dt):
+            bad(f"must be a whole number of steps of {dt} ms, got {value}", fld)
+    return out
+
+
+def _astrocyte_input_problems(net, name: str, node: Astrocyte) -> list[ValidationError]:
+    out: list[ValidationError] = []
+    nodes = net.nodes
+    for pop, weight in node.inputs.items():
+        target = nodes.get(pop)
+        if target is None:
+            out.append(ValidationError(f"input population '{pop}' does not exist", node=name,
+                                       field="inputs"))
+            continue
+        if isinstance(target, Astrocyte):
+            out.append(ValidationError(f"input '{pop}' is an astrocyte, not a population",
+                                       node=name, field="inputs"))
+            continue
+        arr = np.asarray(weight, dtype=np.float64)
+        if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape[0] != target.size):
+            out.append(ValidationError(f"weights of input '{pop}': expected a scalar or "
+                                       f"{target.size} values, got shape {arr.shape}",
+                                       node=name, field="inputs"))
+        elif not np.isfinite(arr).all():
+            out.append(ValidationError(f"weights of input '{pop}': NaN or infinite value",
+                                       node=name, field="inputs"))
+    return out
+
+
+def _rule_problems(net, key: str, proj: Projection) -> list[ValidationError]:
+    rule = proj.plasticity
+    out: list[ValidationError] = []
+
+    def bad(msg: str, fld: str) -> None:
+        out.append(ValidationError(f"{type(rule).__name__}: {msg}", edge=key,
+                                   field=f"plasticity.{fld}"))
+
+    if not isinstance(rule, Rule) or type(rule) not in set(registered_types().values()):
+        out.append(ValidationError(f"unknown plasticity rule {type(rule).__name__}", edge=key,
+                                   field="plasticity"))
+        return out
+    if proj.receptor == "dend":
+        bad("dendritic-segment synapses are not plastic in this version", "type")
+    for fld in rule.numeric_fields():
+        value = getattr(rule, fld)
+        if not (isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)):
+            bad(f"must be a finite number, got {value!r}", fld)
+        elif fld in rule.POSITIVE and value <= 0:
+            bad(f"must be > 0, got {value}", fld)
+        elif fld in rule.NON_NEGATIVE and value < 0:
+            bad(f"must be >= 0, got {value}", fld)
+    for fld, allowed in rule.CHOICES.items():
+        if getattr(rule, fld) not in allowed:
+            bad(f"must be one of {allowed}, got {getattr(rule, fld)!r}", fld)
+    if out:
+        return out
+    w_min, w_max = rule.w_min, rule.w_max
+    if w_min > w_max:
+        bad(f"w_min {w_min} exceeds w_max {w_max}", "w_min")
+    elif proj.weight.size and ((proj.weight < w_min).any() or (proj.weight > w_max).any()):
+        bad(f"initial weights span [{proj.weight.min()}, {proj.weight.max()}], outside the "
+            f"bounds [{w_min}, {w_max}]", "w_max")
+    if isinstance(rule, AstroSTDP):
+        target = net.nodes.get(rule.astrocyte)
+        if not isinstance(target, Astrocyte):
+            bad(f"astrocyte '{rule.astrocyte}' is not an Astrocyte node of the network",
+                "astrocyte")
+    return out
+
+
 def _edge_problems(net, key: str, proj: Projection | None, dt: float) -> list[ValidationError]:
     out: list[ValidationError] = []
 
@@ -137,8 +240,15 @@ def _edge_problems(net, key: str, proj: Projection | None, dt: float) -> list[Va
     pre, post = nodes[proj.pre]["node"], nodes[proj.post]["node"]
     if post.is_source:
         bad(f"target '{proj.post}' is a source ({post.type_name}) and has no synapses", "post")
+    for end, node in (("pre", pre), ("post", post)):
+        if isinstance(node, Astrocyte):
+            bad(f"'{getattr(proj, end)}' is an astrocyte: it takes populations in its 'inputs', "
+                "not projections", end)
     if proj.receptor not in RECEPTORS:
         bad(f"receptor must be one of {RECEPTORS}, got {proj.receptor!r}", "receptor")
+    elif proj.receptor == "dend" and not isinstance(post, DendriticLIF):
+        bad(f"receptor 'dend' needs a DendriticLIF target, '{proj.post}' is "
+            f"{type(post).__name__}", "receptor")
     n = proj.pre_idx.shape
     for fld in ("post_idx", "weight", "delay"):
         if getattr(proj, fld).shape != n:
@@ -148,8 +258,9 @@ def _edge_problems(net, key: str, proj: Projection | None, dt: float) -> list[Va
     if n[0]:
         if proj.pre_idx.min() < 0 or proj.pre_idx.max() >= getattr(pre, "size", 0):
             bad(f"index out of range [0, {pre.size}) of '{proj.pre}'", "pre_idx")
-        if proj.post_idx.min() < 0 or proj.post_idx.max() >= getattr(post, "size", 0):
-            bad(f"index out of range [0, {post.size}) of '{proj.post}'", "post_idx")
+        n_post = post_size(post, proj.receptor)
+        if proj.post_idx.min() < 0 or proj.post_idx.max() >= n_post:
+            bad(f"index out of range [0, {n_post}) of '{proj.post}'", "post_idx")
         if not np.isfinite(proj.weight).all():
             bad("NaN or infinite weight", "weight")
         if not np.isfinite(proj.delay).all():
@@ -158,4 +269,13 @@ def _edge_problems(net, key: str, proj: Projection | None, dt: float) -> list[Va
             bad(f"delay {proj.delay.min()} ms is shorter than one step ({dt} ms)", "delay")
         elif not is_on_grid(proj.delay, dt).all():
             bad(f"delay is not a whole number of steps of {dt} ms", "delay")
+    if proj.plasticity is not None and not out:
+        out.extend(_rule_problems(net, key, proj))
     return out
+
+
+def post_size(node, receptor: str) -> int:
+    """Number of targets a projection onto ``node`` through ``receptor`` indexes."""
+    if receptor == "dend" and isinstance(node, DendriticLIF):
+        return node.n_segments
+    return int(getattr(node, "size", 0))

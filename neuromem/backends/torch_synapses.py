@@ -1,0 +1,347 @@
+"""Event-level synapses of the torch engine: plastic projections, dendritic segments, astrocytes.
+
+Static projections take the engine's fast path (weights fixed in CSR rows, pushed into the
+arrival buffer when their neuron spikes). Projections whose weights change, and projections onto
+dendritic segments, are handled here with one state tensor per synapse, shape (trials, synapses),
+updated every step in the order the rule's docstring (:mod:`neuromem.ir.plasticity`) states.
+They read spikes from :class:`SpikeHistory`, a short ring of each population's recent spikes, so
+that a spike emitted at step t is seen at t + d on a synapse of delay d.
+
+Floating-point order: every update is written as the same binary operations, in the same order,
+as the brian2 backend's statements, so float64 weights agree bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from neuromem.errors import BackendError
+from neuromem.plan import (
+    AstrocytePlan,
+    AstroSTDPPlan,
+    Plan,
+    ProjectionPlan,
+    SpiNNakerSTDPPlan,
+    STDPPlan,
+)
+
+
+class SpikeHistory:
+    """The spikes of one population over its last ``length`` steps: (trials, length, size) bool;
+    step t sits in slot t % length."""
+
+    def __init__(self, trials: int, length: int, size: int, device: torch.device) -> None:
+        self.length, self.size = length, size
+        self.data = torch.zeros((trials, length, size), dtype=torch.bool, device=device)
+        self.flat = self.data.view(trials, length * size)
+
+    def record(self, step: int, spikes: torch.Tensor) -> None:
+        self.data[:, step % self.length].copy_(spikes)
+
+    def record_events(self, step: int, trial: torch.Tensor | None, index: torch.Tensor) -> None:
+        slot = self.data[:, step % self.length]
+        slot.zero_()
+        if index.shape[0]:
+            if trial is None:
+                slot[0, index] = True
+            else:
+                slot[trial, index] = True
+
+    def now(self, step: int) -> torch.Tensor:
+        return self.data[:, step % self.length]
+
+
+class _Gather:
+    """Which synapses see a spike of their ``side`` population emitted ``delay`` steps ago."""
+
+    def __init__(self, history: SpikeHistory, idx: np.ndarray, delay: np.ndarray | None,
+                 device: torch.device) -> None:
+        self.history = history
+        self.idx = torch.as_tensor(idx, dtype=torch.long, device=device)
+        uniform = delay is None or delay.size == 0 or bool((delay == delay[0]).all())
+        self.uniform = 0 if delay is None or delay.size == 0 else int(delay[0])
+        self.delay = None if uniform else torch.as_tensor(delay, dtype=torch.long, device=device)
+
+    def at(self, step: int) -> torch.Tensor:
+        h = self.history
+        if self.delay is None:
+            return h.data[:, (step - self.uniform) % h.length].index_select(1, self.idx)
+        flat = ((step - self.delay) % h.length) * h.size + self.idx
+        return h.flat.index_select(1, flat)
+
+
+class EventProjection:
+    """Common state: the weights (trials, synapses) and the columns of the arrival buffer."""
+
+    def __init__(self, proj: ProjectionPlan, trials: int, device: torch.device,
+                 dtype: torch.dtype) -> None:
+        self.proj = proj
+        self.name = proj.name
+        self.device, self.dtype = device, dtype
+        self.w = torch.as_tensor(np.broadcast_to(proj.weight, (trials, proj.weight.size)).copy(),
+                                 device=device, dtype=dtype)
+        self.post_idx = torch.as_tensor(proj.post_idx, dtype=torch.long, device=device)
+        self._zero = torch.zeros((), device=device, dtype=dtype)
+
+    def weights(self) -> torch.Tensor:
+        return self.w
+
+    # hooks of the step loop; each rule overrides those it needs
+    def deliver(self, step: int, buffer) -> None:  # step 1
+        pass
+
+    def update(self, step: int) -> None:  # step 5
+        pass
+
+    def schedule(self, step: int, buffer) -> None:  # step 6
+        pass
+
+
+class _ArrivalDelivery:
+    """Step 1 for rules whose PSP carries the weight as it is at arrival: the arrivals of this
+    step are added, weight by weight in synapse order, to the projection's buffer columns."""
+
+    def __init__(self, owner: EventProjection, pre: _Gather, offset: int) -> None:
+        self.owner, self.pre = owner, pre
+        proj = owner.proj
+        # Brian2 queues the synapses of earlier spikes first; with one delay, synapse order.
+        order = np.lexsort((np.arange(proj.delay_steps.size), -proj.delay_steps))
+        self.order = torch.as_tensor(order, dtype=torch.long, device=owner.device)
+        self.cols = torch.as_tensor(proj.post_idx[order] + offset, dtype=torch.long,
+                                    device=owner.device)
+        self.in_order = bool((order == np.arange(order.size)).all())
+
+    def __call__(self, step: int, buffer) -> torch.Tensor:
+        arrived = self.pre.at(step)
+        w = self.owner.w
+        contrib = torch.where(arrived, w, self.owner._zero)
+        if not self.in_order:
+            contrib = contrib.index_select(1, self.order)
+        buffer.slots[step % buffer.length].index_add_(1, self.cols, contrib)
+        return arrived
+
+
+class STDPProjection(EventProjection):
+    """:class:`~neuromem.ir.plasticity.STDP` (see there for the step order)."""
+
+    def __init__(self, proj, trials, device, dtype, histories, offset) -> None:
+        super().__init__(proj, trials, device, dtype)
+        rule: STDPPlan = proj.rule
+        self.rule = rule
+        self.a_plus, self.a_minus = rule.a_plus, rule.a_minus
+        self.x = torch.zeros_like(self.w)
+        self.y = torch.zeros_like(self.w)
+        self.post = _Gather(histories[proj.post], proj.post_idx, None, device)
+        self._deliver = _ArrivalDelivery(self, _Gather(histories[proj.pre], proj.pre_idx,
+                                                       proj.delay_steps, device), offset)
+        self._arrived: torch.Tensor | None = None
+
+    def deliver(self, step, buffer) -> None:
+        self._arrived = self._deliver(step, buffer)
+
+    def update(self, step: int) -> None:
+        r = self.rule
+        self.x.mul_(r.decay_plus)
+        self.y.mul_(r.decay_minus)
+        arrived = self._arrived
+        if arrived is not None and bool(arrived.any()):
+            if r.multiplicative:
+                dep = (self.w - r.w_min) * self.a_minus * self.y
+            else:
+                dep = self.a_minus * self.y
+            new = torch.clamp(self.w - dep, r.w_min, r.w_max)
+            self.w = torch.where(arrived, new, self.w)
+            self.x = torch.where(arrived, torch.ones_like(self.x) if r.nearest else self.x + 1,
+                                 self.x)
+        post = self.post.at(step)
+        if bool(post.any()):
+            if r.multiplicative:
+                pot = (r.w_max - self.w) * self.a_plus * self.x
+            else:
+                pot = self.a_plus * self.x
+            new = torch.clamp(self.w + pot, r.w_min, r.w_max)
+            self.w = torch.where(post, new, self.w)
+            self.y = torch.where(post, torch.ones_like(self.y) if r.nearest else self.y + 1,
+                                 self.y)
+        self.a_plus *= r.lr
+        self.a_minus *= r.lr
+
+
+class SpiNNakerSTDPProjection(EventProjection):
+    """:class:`~neuromem.ir.plasticity.SpiNNakerSTDP`: deferred updates, dendritic delay,
+    and the updated weight transmitted by the triggering spike (pushed at step 6)."""
+
+    def __init__(self, proj, trials, device, dtype, histories, offset) -> None:
+        super().__init__(proj, trials, device, dtype)
+        self.rule: SpiNNakerSTDPPlan = proj.rule
+        self.x = torch.zeros_like(self.w)
+        self.y = torch.zeros_like(self.w)
+        self.pending = torch.zeros_like(self.w)
+        # a post spike at t counts at t + d: the post side is read with the synaptic delay
+        self.post = _Gather(histories[proj.post], proj.post_idx, proj.delay_steps, device)
+        self.pre = _Gather(histories[proj.pre], proj.pre_idx, None, device)
+        self.cols = torch.as_tensor(proj.post_idx + offset, dtype=torch.long, device=device)
+        d = proj.delay_steps
+        self.uniform_delay = int(d[0]) if d.size and (d == d[0]).all() else None
+        self.delay = torch.as_tensor(d, dtype=torch.long, device=device)
+        self._fired: torch.Tensor | None = None
+
+    def update(self, step: int) -> None:
+        r = self.rule
+        self.x.mul_(r.decay_plus)
+        self.y.mul_(r.decay_minus)
+        post = self.post.at(step)
+        if bool(post.any()):
+            self.pending = torch.where(post, self.pending + r.a_plus * self.x, self.pending)
+            self.y = torch.where(post, self.y + 1, self.y)
+        fired = self.pre.at(step)
+        self._fired = fired if bool(fired.any()) else None
+        if self._fired is not None:
+            new = torch.clamp((self.w + self.pending) - r.a_minus * self.y, r.w_min, r.w_max)
+            self.w = torch.where(fired, new, self.w)
+            self.pending = torch.where(fired, self._zero, self.pending)
+            self.x = torch.where(fired, self.x + 1, self.x)
+
+    def schedule(self, step: int, buffer) -> None:
+        if self._fired is None:
+            return
+        contrib = torch.where(self._fired, self.w, self._zero)
+        if self.uniform_delay is not None:
+            buffer.slots[(step + self.uniform_delay) % buffer.length].index_add_(
+                1, self.cols, contrib)
+        else:
+            flat = ((step + self.delay) % buffer.length) * buffer.width + self.cols
+            buffer.data.view(buffer.data.shape[0], -1).index_add_(1, flat, contrib)
+
+
+class AstroSTDPProjection(EventProjection):
+    """:class:`~neuromem.ir.plasticity.AstroSTDP`: NALSM's rule, depression rate = astrocyte."""
+
+    def __init__(self, proj, trials, device, dtype, histories, offset, astrocytes) -> None:
+        super().__init__(proj, trials, device, dtype)
+        self.rule: AstroSTDPPlan = proj.rule
+        self.astro: AstrocyteState = astrocytes[self.rule.astrocyte]
+        self.a_plus = self.rule.a_plus
+        self.x_pre = torch.zeros((trials, proj.n_pre), device=device, dtype=dtype)
+        self.x_post = torch.zeros((trials, proj.n_post), device=device, dtype=dtype)
+        self.pre_idx = torch.as_tensor(proj.pre_idx, dtype=torch.long, device=device)
+        self.pre_hist, self.post_hist = histories[proj.pre], histories[proj.post]
+        self._deliver = _ArrivalDelivery(self, _Gather(histories[proj.pre], proj.pre_idx,
+                                                       proj.delay_steps, device), offset)
+
+    def deliver(self, step, buffer) -> None:
+        self._deliver(step, buffer)
+
+    def update(self, step: int) -> None:
+        r = self.rule
+        s_pre_n = self.pre_hist.now(step)
+        s_post_n = self.post_hist.now(step)
+        s_pre = s_pre_n.index_select(1, self.pre_idx)
+        s_post = s_post_n.index_select(1, self.post_idx)
+        xj = self.x_pre.index_select(1, self.pre_idx)
+        xi = self.x_post.index_select(1, self.post_idx)
+        a = self.astro.A[:, None]
+        if r.inhibitory:  # dw = a_plus x_i S_j - A x_j S_i
+            dw = torch.where(s_pre, self.a_plus * xi, self._zero) - torch.where(s_post, a * xj,
+                                                                               self._zero)
+        else:  # dw = a_plus x_j S_i - A x_i S_j
+            dw = torch.where(s_post, self.a_plus * xj, self._zero) - torch.where(s_pre, a * xi,
+                                                                                self._zero)
+        self.w = torch.clamp(self.w + dw, r.w_min, r.w_max)
+        # traces after the update: x <- decay * (x + increment * S)
+        inc = self.x_pre.new_tensor(r.increment)
+        self.x_pre = r.trace_decay * (self.x_pre + torch.where(s_pre_n, inc, self._zero))
+        self.x_post = r.trace_decay * (self.x_post + torch.where(s_post_n, inc, self._zero))
+        self.a_plus *= r.lr
+
+
+class SegmentProjection(EventProjection):
+    """Synapses onto dendritic segments: each remembers the step of its last arrival; the
+    segment's window sum (:meth:`add_window_sums`) adds the weights of those within the window."""
+
+    def __init__(self, proj, trials, device, dtype, histories, window_steps: int) -> None:
+        super().__init__(proj, trials, device, dtype)
+        self.pre = _Gather(histories[proj.pre], proj.pre_idx, proj.delay_steps, device)
+        self.window = window_steps
+        self.last = torch.full(self.w.shape, -(2**40), dtype=torch.long, device=device)
+
+    def deliver(self, step: int, buffer) -> None:
+        arrived = self.pre.at(step)
+        self.last.masked_fill_(arrived, step)
+
+    def add_window_sums(self, step: int, sums: torch.Tensor) -> None:
+        active = (step - self.last) < self.window
+        part = torch.zeros_like(sums)
+        part.index_add_(1, self.post_idx, torch.where(active, self.w, self._zero))
+        sums.add_(part)
+
+
+class AstrocyteState:
+    """:class:`~neuromem.ir.nodes.Astrocyte`: A per trial; the spikes of its inputs summed in
+    input order, neuron order (a running sum, as Brian2 accumulates them)."""
+
+    def __init__(self, plan: AstrocytePlan, trials: int, device: torch.device,
+                 dtype: torch.dtype, histories: dict[str, SpikeHistory]) -> None:
+        self.plan = plan
+        self.A = torch.full((trials,), plan.init, device=device, dtype=dtype)
+        self.w_scale, self.bias = plan.w_scale, plan.bias
+        self.inputs = [(histories[p], torch.as_tensor(m, device=device, dtype=dtype))
+                       for p, m in plan.inputs]
+        self._zero = torch.zeros((), device=device, dtype=dtype)
+
+    def update(self, step: int) -> None:
+        p = self.plan
+        parts = [torch.where(h.now(step), m, self._zero) for h, m in self.inputs]
+        count = torch.cat(parts, dim=1).cumsum(1)[:, -1] if parts else torch.zeros_like(self.A)
+        # A <- A + k ((w_scale n + bias) - A), then the per-step decays
+        self.A = self.A + p.k * ((self.w_scale * count + self.bias) - self.A)
+        self.A = self.A * p.decay
+        self.w_scale *= p.decay
+        self.bias *= p.decay
+
+
+def build_event_synapses(plan: Plan, trials: int, device: torch.device, dtype: torch.dtype,
+                         offsets: dict[int, int]) -> tuple[list[EventProjection],
+                                                          dict[str, AstrocyteState],
+                                                          dict[str, SpikeHistory]]:
+    """The event-level projections and astrocytes of ``plan``, with the spike histories they
+    read (one per population they involve, long enough for their longest delay)."""
+    need: dict[str, int] = {}
+    for proj in plan.projections:
+        if proj.kind == "static":
+            continue
+        need[proj.pre] = max(need.get(proj.pre, 1), proj.max_delay + 1)
+        if proj.kind == "plastic":
+            need[proj.post] = max(need.get(proj.post, 1), proj.max_delay + 1)
+    for astro in plan.astrocytes.values():
+        for pop, _ in astro.inputs:
+            need.setdefault(pop, 1)
+    histories = {name: SpikeHistory(trials, length, plan.populations[name].size, device)
+                 for name, length in need.items()}
+    astrocytes = {name: AstrocyteState(a, trials, device, dtype, histories)
+                  for name, a in plan.astrocytes.items()}
+    out: list[EventProjection] = []
+    for k, proj in enumerate(plan.projections):
+        if proj.kind == "static":
+            continue
+        if proj.kind == "dend":
+            window = plan.populations[proj.post].segments.window_steps
+            out.append(SegmentProjection(proj, trials, device, dtype, histories, window))
+        elif isinstance(proj.rule, STDPPlan):
+            out.append(STDPProjection(proj, trials, device, dtype, histories, offsets[k]))
+        elif isinstance(proj.rule, SpiNNakerSTDPPlan):
+            out.append(SpiNNakerSTDPProjection(proj, trials, device, dtype, histories, offsets[k]))
+        elif isinstance(proj.rule, AstroSTDPPlan):
+            out.append(AstroSTDPProjection(proj, trials, device, dtype, histories, offsets[k],
+                                           astrocytes))
+        else:
+            raise BackendError(f"torch backend cannot run plasticity rule "
+                               f"{type(proj.rule).__name__} (projection '{proj.name}')")
+    return out, astrocytes, histories
+
+
+__all__: list[Any] = ["AstrocyteState", "EventProjection", "SpikeHistory",
+                      "build_event_synapses"]
