@@ -72,6 +72,7 @@ class SpiNNakerSTDPPlan:
     a_minus: float
     w_min: float
     w_max: float
+    nearest: bool = False
 
 
 @dataclass
@@ -98,7 +99,7 @@ def lower_rule(rule: Rule, dt: float) -> RulePlan:
     if isinstance(rule, SpiNNakerSTDP):
         return SpiNNakerSTDPPlan(float(np.exp(-dt / rule.tau_plus)),
                                  float(np.exp(-dt / rule.tau_minus)), rule.a_plus, rule.a_minus,
-                                 rule.w_min, rule.w_max)
+                                 rule.w_min, rule.w_max, rule.pairing == "nearest")
     if isinstance(rule, AstroSTDP):
         return AstroSTDPPlan(rule.astrocyte, rule.pre_kind == "inh", rule.a_plus,
                              rule.trace_increment, per_step(rule.trace_decay, dt), rule.w_min,
@@ -131,6 +132,12 @@ class LIFPlan:
     #: indices of the projections that target this population's soma, in projection order
     inputs: list[int] = field(default_factory=list)
     segments: SegmentPlan | None = None
+
+    @property
+    def until_offset(self) -> np.ndarray:
+        """A neuron that spikes at step t integrates again from step t + until_offset: ``v`` is
+        held through the ``refrac_steps`` steps after the spike (as NEST and sPyNNaker count)."""
+        return self.refrac_steps + 1
 
     @property
     def v_drop(self) -> np.ndarray:

@@ -155,7 +155,9 @@ class Recording:
             weights = {}
             for name, g in f.get("weights", {}).items():
                 times, values = g["times"][()], g["values"][()]
-                if values.ndim != 3 or values.shape[0] != times.shape[0]:
+                trials = int(read_dict(f["meta"]).get("trials", 1))
+                if values.ndim != 3 or times.ndim != 1 or values.shape[0] != times.shape[0] \
+                        or values.shape[1] != trials:
                     raise FileFormatError(f"{path}: weight snapshots of '{name}' are malformed")
                 weights[name] = (times, values)
             return cls(float(f.attrs["dt"]), float(f.attrs["t_start"]), float(f.attrs["t_stop"]),

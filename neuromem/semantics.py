@@ -10,8 +10,9 @@ step ``t`` is recorded at time ``t*dt``. Within step ``t``, in this order:
    (exact integration of the linear ODEs, or forward Euler), evaluated in the fixed order of
    :data:`LIF_UPDATE`; a refractory neuron's ``v`` is held while its currents keep decaying;
 3. **threshold**: a neuron with ``v > v_thresh`` that is not refractory spikes at ``t``;
-4. **reset**: ``v`` is set to ``v_reset`` (or lowered by ``v_thresh - v_reset``) and the refractory
-   counter set to ``round(tau_refrac / dt)`` steps;
+4. **reset**: ``v`` is set to ``v_reset`` (or lowered by ``v_thresh - v_reset``) and held there
+   through the next ``round(tau_refrac / dt)`` steps (a spike at t with a 1-step refractory period
+   leaves the neuron unable to fire at t + 1, as in NEST and sPyNNaker);
 5. **plasticity**: rules update on this step's spikes and traces (none in this version);
 6. **schedule**: each spike at ``t`` is scheduled for arrival at ``t + delay`` (delay >= 1 step).
 
@@ -32,7 +33,7 @@ import numpy as np
 
 STEP_ORDER = ("deliver", "integrate", "threshold", "reset", "plasticity", "schedule")
 
-INTEGRATION_METHODS = ("exact", "euler")
+INTEGRATION_METHODS = ("exact", "euler", "spinnaker")
 
 #: The membrane update of step 2 as ``(target, operator, left, right)``, evaluated top to bottom.
 #: ``a_*`` are the propagator coefficients, ``v``, ``i_e``, ``i_i`` the state before the step.
@@ -76,7 +77,11 @@ def lif_coefficients(tau_m, c_m, v_rest, i_offset, tau_syn_e, tau_syn_i, dt: flo
 
     ``exact``: the closed-form solution of the linear ODEs over ``dt`` with the currents' inputs
     held in the currents (coincident time constants handled by the limit). ``euler``: forward
-    Euler, ``x' = x + dt f(x)``, arranged as the same linear form.
+    Euler, ``x' = x + dt f(x)``, arranged as the same linear form. ``spinnaker``: as sPyNNaker's
+    IF_curr_exp computes it: the synaptic current is held constant over the step
+    (``v' = alpha - exp(-dt/tau_m) (alpha - v)``, ``alpha = v_rest + R (i + i_offset)``) and an
+    arriving weight w counts as ``w * (tau_syn/dt) (1 - exp(-dt/tau_syn))``, its mean over the
+    step (sPyNNaker's ``init`` factor, folded here into ``a_ve`` and ``a_vi``).
     """
     if method not in INTEGRATION_METHODS:
         raise ValueError(f"integration method must be one of {INTEGRATION_METHODS}, got {method!r}")
@@ -86,7 +91,15 @@ def lif_coefficients(tau_m, c_m, v_rest, i_offset, tau_syn_e, tau_syn_i, dt: flo
     tau_m, c_m, v_rest, i_offset, tau_e, tau_i = np.broadcast_arrays(
         tau_m, c_m, v_rest, i_offset, tau_e, tau_i)
     v_inf = v_rest + tau_m / c_m * i_offset  # fixed point of v with no synaptic current
-    if method == "euler":
+    if method == "spinnaker":
+        a_vv = np.exp(-dt / tau_m)
+        gain = -np.expm1(-dt / tau_m) * tau_m / c_m  # R (1 - exp(-dt/tau_m))
+        a_ve = gain * (tau_e / dt) * -np.expm1(-dt / tau_e)
+        a_vi = gain * (tau_i / dt) * -np.expm1(-dt / tau_i)
+        a_v0 = -np.expm1(-dt / tau_m) * v_inf
+        a_ee = np.exp(-dt / tau_e)
+        a_ii = np.exp(-dt / tau_i)
+    elif method == "euler":
         a_vv = 1.0 - dt / tau_m
         a_ve = np.full_like(a_vv, dt) / c_m
         a_vi = a_ve.copy()

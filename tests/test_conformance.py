@@ -105,8 +105,23 @@ def test_refractory_period_blocks_then_releases(config):
     np.testing.assert_allclose(free, [1.1, 3.1], atol=1e-9)
 
 
+@pytest.mark.parametrize("config", params(["torch", "torch-kernels", "brian2-numpy"]))
+@pytest.mark.parametrize("hold", [0, 1, 2, 3])
+def test_refractory_steps_hold_after_the_spike(config, hold):
+    """Driven past threshold by an arrival in every step, a neuron with a refractory period of
+    k steps fires at t, t + k + 1, ...: v is held through the k steps after each spike (NEST's and
+    sPyNNaker's count; with k = 1 it cannot fire in the step right after a spike)."""
+    net = nm.Network("hold", dt=1.0)
+    net.add("pre", nm.SpikeArray.from_trains([list(np.arange(0.0, 20.0))]))
+    net.add("post", nm.LIF(1, tau_m=10.0, c_m=0.1, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0,
+                           tau_syn_e=0.2, tau_refrac=float(hold)))
+    net.connect("pre", "post", nm.one_to_one(), weight=50.0, delay=1.0)
+    times = simulate(config, net, 21.0).spikes("post")[0]
+    np.testing.assert_array_equal(times, np.arange(1.0, 21.0, hold + 1))
+
+
 @pytest.mark.parametrize("config", params(["torch", "brian2-numpy"]))
-@pytest.mark.parametrize("method", ["exact", "euler"])
+@pytest.mark.parametrize("method", ["exact", "euler", "spinnaker"])
 def test_free_membrane_follows_closed_form(config, method):
     """A lone neuron with a constant current: v(t) = v_inf + (v0 - v_inf) exp(-t / tau_m)
     (exact); forward Euler: v_k = v_inf + (v0 - v_inf) (1 - dt/tau_m)^k."""
@@ -117,9 +132,48 @@ def test_free_membrane_follows_closed_form(config, method):
     rec = simulate(config, net, 50.0, record={"n": ["v"]}, method=method)
     v_inf = -65.0 + tau / c_m * i0
     k = np.arange(1, 501)
-    decay = np.exp(-k * dt / tau) if method == "exact" else (1 - dt / tau) ** k
+    decay = np.exp(-k * dt / tau) if method != "euler" else (1 - dt / tau) ** k
     np.testing.assert_allclose(rec.state("n", "v").values[:, 0, 0], v_inf + (v0 - v_inf) * decay,
-                               rtol=0, atol=1e-10 if method == "exact" else 1e-9)
+                               rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("config", params(["torch", "torch-kernels", "brian2-numpy"]))
+def test_spinnaker_integration_follows_spynnaker_closed_form(config):
+    """method="spinnaker": sPyNNaker's IF_curr_exp update, written out independently here: the
+    current is constant over each 1 ms tick, an arriving weight w enters as w * init with
+    init = tau_s (1 - exp(-1/tau_s)), and v' = alpha - exp(-1/tau_m) (alpha - v) with
+    alpha = v_rest + R I. CA3 parameters (tau_m 3, c_m 0.27, tau_s 0.3)."""
+    tau_m, c_m, tau_s, w = 3.0, 0.27, 0.3, 6.0
+    net = nm.Network("spinnaker", dt=1.0)
+    net.add("pre", nm.SpikeArray.from_trains([[2.0]]))
+    net.add("n", nm.LIF(1, tau_m=tau_m, c_m=c_m, v_rest=-60.0, v_thresh=100.0, tau_syn_e=tau_s,
+                        tau_syn_i=tau_s))
+    net.connect("pre", "n", nm.one_to_one(), weight=w, delay=1.0)
+    rec = simulate(config, net, 10.0, record={"n": ["v"]}, method="spinnaker")
+    v, current, expected = -60.0, 0.0, []
+    for step in range(10):
+        if step == 3:
+            current += w * tau_s * (1 - np.exp(-1.0 / tau_s))
+        alpha = -60.0 + (tau_m / c_m) * current
+        v = alpha - np.exp(-1.0 / tau_m) * (alpha - v)
+        current *= np.exp(-1.0 / tau_s)
+        expected.append(v)
+    np.testing.assert_allclose(rec.state("n", "v").values[:, 0, 0], expected, rtol=0, atol=1e-9)
+    # the CA3 calibration: one 6 nA input lifts a slow neuron past its 3 mV gap within its step
+    assert expected[3] + 60.0 > 3.0
+
+
+@pytest.mark.parametrize("config", params(["torch-kernels", "brian2-numpy", "brian2-cython"]))
+def test_small_scenario_spinnaker_integration_identical(config):
+    net = small_network("value", (1, 2), dt=1.0)
+    record = {"cells": ["v", "i_e", "i_i"]}
+    ref = simulate("torch", net, 300.0, record=record, seed=3, method="spinnaker")
+    other = simulate(config, net, 300.0, record=record, seed=3, method="spinnaker")
+    assert ref.spike_count("cells") > 20
+    assert_same_spikes(ref, other)
+    for var in ("v", "i_e", "i_i"):
+        np.testing.assert_array_equal(ref.state("cells", var).values,
+                                      other.state("cells", var).values, err_msg=var)
 
 
 @pytest.mark.parametrize("config", params(["torch", "brian2-numpy"]))
@@ -200,13 +254,20 @@ def test_consecutive_runs_continue_the_simulation(config):
     np.testing.assert_array_equal(i, whole.spikes("P")[1])
 
 
-def test_float32_cuba_rate_within_one_percent_of_float64():
+def test_float32_cuba_rate_matches_float64():
+    """float32 and float64 trajectories part ways (the network is chaotic), so their rates are
+    compared as samples: the difference of the mean rates over 8 trials each must lie within 4
+    standard errors of the trial-to-trial spread (and within 3%)."""
     net = cuba.build()
-    r64 = nm.compile(net, backend="torch", dtype="float64", seed=1, trials=4).run(1000.0)
-    r32 = nm.compile(net, backend="torch", dtype="float32", seed=1, trials=4).run(1000.0)
-    rate64, rate32 = r64.mean_rate("P"), r32.mean_rate("P")
-    assert rate64 > 3.0
-    assert abs(rate32 - rate64) / rate64 < 0.01, (rate32, rate64)
+    rates = {}
+    for dtype in ("float64", "float32"):
+        rec = nm.compile(net, backend="torch", dtype=dtype, seed=1, trials=8).run(1000.0)
+        rates[dtype] = np.array([rec.mean_rate("P", k) for k in range(8)])
+    r64, r32 = rates["float64"], rates["float32"]
+    assert r64.mean() > 3.0
+    stderr = np.sqrt(r64.var(ddof=1) / r64.size + r32.var(ddof=1) / r32.size)
+    assert abs(r32.mean() - r64.mean()) < 4 * stderr, (r32, r64)
+    assert abs(r32.mean() - r64.mean()) / r64.mean() < 0.03
 
 
 def test_matches_snntorch_synaptic_neuron():

@@ -26,9 +26,10 @@ def plastic_network(rule: str, seed: int = 3, dt: float = 1.0, delay_steps=(1, 2
         make = lambda lo, hi: nm.STDP(tau_plus=12.0, tau_minus=15.0, a_plus=0.3, a_minus=0.35,  # noqa: E731
                                       w_min=lo, w_max=hi, weight_dependence="multiplicative",
                                       pairing="nearest")
-    elif rule == "spinnaker":
+    elif rule.startswith("spinnaker"):
+        pairing = "nearest" if rule.endswith("nearest") else "all_to_all"
         make = lambda lo, hi: nm.SpiNNakerSTDP(tau_plus=5.0, tau_minus=6.0, A_plus=0.2,  # noqa: E731
-                                               A_minus=0.25, w_min=lo, w_max=hi)
+                                               A_minus=0.25, w_min=lo, w_max=hi, pairing=pairing)
         delays = dt  # the brian2 backend runs this rule with one-step delays only
     elif rule == "astro":
         net.add("astro", nm.Astrocyte(tau=20.0, bias=0.1, init=0.15, w_scale=0.01, decay=0.999,
@@ -37,8 +38,8 @@ def plastic_network(rule: str, seed: int = 3, dt: float = 1.0, delay_steps=(1, 2
                                            w_min=lo, w_max=hi, lr_decay=0.999)
     else:
         raise ValueError(rule)
-    het = rng.integers(1, max(delay_steps) + 1, size=(20, 12)) * dt if rule != "spinnaker" \
-        else dt
+    het = rng.integers(1, max(delay_steps) + 1, size=(20, 12)) * dt \
+        if not rule.startswith("spinnaker") else dt
     net.connect("input", "cells", nm.fixed_probability(0.5, seed=seed), weight=nm.Uniform(0.2, 1.5),
                 delay=het, seed=seed, name="in", plasticity=make(0.0, 2.0))
     net.connect("cells", "cells", nm.fixed_probability(0.3, seed=seed + 1, allow_self=False),
@@ -72,7 +73,7 @@ def assert_same(a: nm.Recording, b: nm.Recording, trial: int = 0) -> None:
         np.testing.assert_array_equal(wa, wb, err_msg=f"weights of {name}")
 
 
-RULES = ["stdp-add", "stdp-mult-nearest", "spinnaker", "astro"]
+RULES = ["stdp-add", "stdp-mult-nearest", "spinnaker", "spinnaker-nearest", "astro"]
 
 
 @pytest.mark.parametrize("config", params(["torch-kernels", "brian2-numpy", "brian2-cython",

@@ -186,7 +186,7 @@ class Brian2Simulation(Simulation):
 
     def _lif_group(self, b2, pop: LIFPlan, index: int, clock, trial: int):
         params = {**pop.coeffs.as_dict(), "v_thresh": pop.v_thresh, "v_reset": pop.v_reset,
-                  "v_drop": pop.v_drop, "refrac": pop.refrac_steps}
+                  "v_drop": pop.v_drop, "refrac": pop.until_offset}
         if pop.segments is not None:
             params["a_v0_plateau"] = np.broadcast_to(pop.segments.a_v0_plateau, (pop.size,))
         lines = ["v : 1", "i_e : 1", "i_i : 1", "until : integer"]
@@ -268,8 +268,10 @@ class Brian2Simulation(Simulation):
             built["net"].remove(*state_mons.values())
         self.timings.update(build_s=self.timings.get("build_s", 0.0) + build_s,
                             compile_s=compile_s, run_s=run_s)
+        sizes = self.plan.projections_by_name
         snapshots = {name: (times_of(weights[name], self.plan.dt),
-                            np.stack([np.stack(t) for t in per], axis=1))
+                            np.stack([np.stack(t) for t in per], axis=1) if len(weights[name])
+                            else np.zeros((0, self.plan.trials, sizes[name].weight.size)))
                      for name, per in snaps.items()}
         return self._recording(step0, n_steps, record, chunks, traces, snapshots)
 

@@ -100,9 +100,9 @@ def plastic_synapses(b2, k: int, proj: ProjectionPlan, groups: dict[str, Any], c
         model = common + ["x : 1", "y : 1", "pend : 1", "decay_plus : 1 (constant, shared)",
                           "decay_minus : 1 (constant, shared)", "a_p : 1 (constant, shared)",
                           "a_m : 1 (constant, shared)"]
-        on_post = ["t_pot = a_p * x", "pend = pend + t_pot", "y = y + 1"]
+        on_post = ["t_pot = a_p * x", "pend = pend + t_pot", "y = 1" if rule.nearest else "y = y + 1"]
         on_pre = ["t1 = w + pend", "t2 = a_m * y", "w = clip(t1 - t2, w_min, w_max)",
-                  "pend = 0", "x = x + 1", psp]
+                  "pend = 0", "x = 1" if rule.nearest else "x = x + 1", psp]
         syn = b2.Synapses(pre, post, "\n".join(model), clock=clock, name=name,
                           on_pre="\n".join(on_pre), on_post="\n".join(on_post))
         syn.connect(i=proj.pre_idx, j=proj.post_idx)

@@ -63,7 +63,7 @@ class FloatLIF:
         self.v_thresh = _param(plan.v_thresh, device, dtype)
         self.v_reset = _param(plan.v_reset, device, dtype)
         self.v_drop = _param(plan.v_drop, device, dtype)
-        self.refrac = _param(plan.refrac_steps, device, torch.int64)
+        self.refrac = _param(plan.until_offset, device, torch.int64)
         self.v = torch.as_tensor(plan.v_init, device=device, dtype=dtype).clone()
         self.currents = torch.zeros((trials, 2, plan.size), device=device, dtype=dtype)
         self.until = torch.zeros((trials, plan.size), device=device, dtype=torch.int64)
@@ -84,9 +84,9 @@ class FloatLIF:
         self.segments = plan.segments
         if self.segments is not None:  # dendritic segments and the plateau they trigger
             seg = self.segments
-            self.a_v0_plateau = torch.as_tensor(np.broadcast_to(seg.a_v0_plateau, (plan.size,)),
-                                                device=device, dtype=dtype)
-            self.a_v0_rest = torch.as_tensor(np.broadcast_to(c.a_v0, (plan.size,)),
+            self.a_v0_plateau = torch.as_tensor(
+                np.broadcast_to(seg.a_v0_plateau, (plan.size,)).copy(), device=device, dtype=dtype)
+            self.a_v0_rest = torch.as_tensor(np.broadcast_to(c.a_v0, (plan.size,)).copy(),
                                              device=device, dtype=dtype)
             self.plateau_until = torch.zeros((trials, plan.size), device=device,
                                              dtype=torch.int64)
@@ -469,8 +469,11 @@ class TorchSimulation(Simulation):
         for (pop, var), buf in traces.items():
             states.setdefault(pop, {})[var] = StateTrace(
                 times_of(steps, self.dt), record[pop][var], buf.cpu().numpy().astype(np.float64))
-        weight_snaps = {name: (times, torch.stack(vals).cpu().numpy().astype(np.float64))
-                        for name, (times, vals) in snapshots.items()}
+        weight_snaps = {}
+        for name, (times, vals) in snapshots.items():
+            n_syn = self.event_by_name[name].w.shape[1]
+            weight_snaps[name] = (times, torch.stack(vals).cpu().numpy().astype(np.float64)
+                                  if vals else np.zeros((0, trials, n_syn)))
         return Recording(self.dt, step0 * self.dt, (step0 + n_steps) * self.dt,
                          {name: p.size for name, p in self.plan.populations.items()},
                          assemble_spikes(self.plan, chunks), states, weights=weight_snaps)

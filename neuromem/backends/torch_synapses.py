@@ -196,14 +196,16 @@ class SpiNNakerSTDPProjection(EventProjection):
         post = self.post.at(step)
         if bool(post.any()):
             self.pending = torch.where(post, self.pending + r.a_plus * self.x, self.pending)
-            self.y = torch.where(post, self.y + 1, self.y)
+            self.y = torch.where(post, torch.ones_like(self.y) if r.nearest else self.y + 1,
+                                 self.y)
         fired = self.pre.at(step)
         self._fired = fired if bool(fired.any()) else None
         if self._fired is not None:
             new = torch.clamp((self.w + self.pending) - r.a_minus * self.y, r.w_min, r.w_max)
             self.w = torch.where(fired, new, self.w)
             self.pending = torch.where(fired, self._zero, self.pending)
-            self.x = torch.where(fired, self.x + 1, self.x)
+            self.x = torch.where(fired, torch.ones_like(self.x) if r.nearest else self.x + 1,
+                                 self.x)
 
     def schedule(self, step: int, buffer) -> None:
         if self._fired is None:

@@ -128,7 +128,7 @@ class SurrogateSimulation(Simulation, torch.nn.Module):
             values = {**pop.coeffs.as_dict(), "v_thresh": pop.v_thresh, "v_reset": pop.v_reset,
                       "v_drop": pop.v_drop}
             consts = {k: self._const(v) for k, v in values.items()}
-            consts["refrac"] = torch.as_tensor(pop.refrac_steps, device=self.device)
+            consts["refrac"] = torch.as_tensor(pop.until_offset, device=self.device)
             self._consts[pop.name] = consts
         return self._consts[pop.name]
 

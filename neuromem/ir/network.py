@@ -95,7 +95,8 @@ class Network:
                                       edge=proj.name, field=end)
         if any(k == proj.name for _, _, k in self.graph.edges(keys=True)):
             raise ValidationError("duplicate projection name", edge=proj.name, field="name")
-        self.graph.add_edge(proj.pre, proj.post, key=proj.name, projection=proj)
+        self.graph.add_edge(proj.pre, proj.post, key=proj.name, projection=proj,
+                            order=self.graph.number_of_edges())
         return proj
 
     @staticmethod
@@ -133,7 +134,9 @@ class Network:
     @property
     def projections(self) -> list[Projection]:
         """Projections in insertion order."""
-        return [p for _, _, p in self.graph.edges(data="projection")]
+        # networkx lists edges grouped by source node; the insertion order is kept on each edge
+        edges = sorted(self.graph.edges(data=True), key=lambda e: e[2].get("order", 0))
+        return [d["projection"] for _, _, d in edges]
 
     def projection(self, name: str) -> Projection:
         for p in self.projections:

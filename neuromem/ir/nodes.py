@@ -233,6 +233,10 @@ class Astrocyte(Node):
     def __post_init__(self) -> None:
         object.__setattr__(self, "inputs", {str(k): as_param(v) for k, v in
                                             dict(self.inputs).items()})
+        for name in ("tau", "bias", "init", "w_scale", "decay"):
+            value = getattr(self, name)
+            if np.ndim(value) == 0 and isinstance(value, (int, float, np.number, np.ndarray)):
+                object.__setattr__(self, name, float(value))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"type": self.type_name, "size": self.size}

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from neuromem.ir.registry import register
 
 
@@ -25,6 +27,14 @@ class Rule:
     NON_NEGATIVE: ClassVar[tuple[str, ...]] = ()
     #: string parameters and their allowed values
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __post_init__(self) -> None:
+        # numbers are stored as floats, so that a rule reads back from a file as it was written
+        for name in self.numeric_fields():
+            value = getattr(self, name)
+            if isinstance(value, (int, float, np.integer, np.floating)) or (
+                    isinstance(value, np.ndarray) and value.ndim == 0):
+                object.__setattr__(self, name, float(value))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type_name}
@@ -110,10 +120,12 @@ class SpiNNakerSTDP(Rule):
       exactly t depresses fully); the weight is clipped once, to ``[w_min, w_max]``;
     * the updated weight is the one this presynaptic spike transmits.
 
-    Traces are all-to-all (each spike adds 1). Clock-driven form, in step 5 of step t: traces
-    decay; each synapse whose post neuron fired at ``t - d`` adds ``A_plus * w_max * x`` to its
-    pending potentiation, then ``y <- y + 1``; each synapse whose pre neuron fires at t sets
-    ``w <- clip(w + pending - A_minus * w_max * y)``, clears the pending sum, then ``x <- x + 1``.
+    ``pairing="all_to_all"`` is sPyNNaker's ``SpikePairRule`` (each spike adds 1 to its trace),
+    ``"nearest"`` its ``SpikeNearestPairRule`` (each spike resets its trace to 1). Clock-driven
+    form, in step 5 of step t: traces decay; each synapse whose post neuron fired at ``t - d``
+    adds ``A_plus * w_max * x`` to its pending potentiation, then ``y <- y + 1`` (or 1); each
+    synapse whose pre neuron fires at t sets ``w <- clip(w + pending - A_minus * w_max * y)``,
+    clears the pending sum, then ``x <- x + 1`` (or 1).
     """
 
     tau_plus: float = 20.0
@@ -122,9 +134,11 @@ class SpiNNakerSTDP(Rule):
     A_minus: float = 0.012
     w_min: float = 0.0
     w_max: float = 1.0
+    pairing: str = "all_to_all"
 
     POSITIVE: ClassVar[tuple[str, ...]] = ("tau_plus", "tau_minus")
     NON_NEGATIVE: ClassVar[tuple[str, ...]] = ("A_plus", "A_minus")
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"pairing": ("all_to_all", "nearest")}
 
     @property
     def a_plus(self) -> float:

@@ -212,7 +212,7 @@ def _rule_problems(net, key: str, proj: Projection) -> list[ValidationError]:
         bad(f"w_min {w_min} exceeds w_max {w_max}", "w_min")
     elif proj.weight.size and ((proj.weight < w_min).any() or (proj.weight > w_max).any()):
         bad(f"initial weights span [{proj.weight.min()}, {proj.weight.max()}], outside the "
-            f"bounds [{w_min}, {w_max}]", "w_max")
+            f"bounds [{w_min}, {w_max}]", "w_min" if (proj.weight < w_min).any() else "w_max")
     if isinstance(rule, AstroSTDP):
         target = net.nodes.get(rule.astrocyte)
         if not isinstance(target, Astrocyte):
