@@ -316,6 +316,29 @@ def overview(rec: Recording, populations: Sequence[str] | str | None = None, tri
 
 
 # -- files --------------------------------------------------------------------------------
+def weight_matrix(projection, weights: np.ndarray | None = None, n_pre: int | None = None,
+                  n_post: int | None = None, ax: Axes | None = None,
+                  figsize: tuple[float, float] = (5.0, 4.0), cmap: str = "viridis") -> Figure:
+    """A projection's weights as a (post x pre) image: the graph's weights, or ``weights`` (one
+    per synapse, e.g. a snapshot from :meth:`Recording.weight_snapshots`). Absent synapses are
+    blank. Sizes default to the largest indices present."""
+    values = np.asarray(projection.weight if weights is None else weights, dtype=np.float64)
+    if values.shape != projection.pre_idx.shape:
+        raise MissingDataError(f"{values.size} weights for the {projection.n_synapses} synapses "
+                               f"of '{projection.name}'")
+    n_pre = n_pre or (int(projection.pre_idx.max()) + 1 if values.size else 1)
+    n_post = n_post or (int(projection.post_idx.max()) + 1 if values.size else 1)
+    image = np.full((n_post, n_pre), np.nan)
+    image[projection.post_idx, projection.pre_idx] = values
+    fig, ax = _new_axes(ax, figsize)
+    shown = ax.imshow(image, cmap=cmap, aspect="auto", interpolation="nearest", origin="lower")
+    fig.colorbar(shown, ax=ax, label="weight (nA)")
+    ax.set_xlabel(f"{projection.pre} (pre)")
+    ax.set_ylabel(f"{projection.post} (post)")
+    ax.set_title(projection.name)
+    return fig
+
+
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: float = 150, **savefig_kwargs) -> Path:
     """Save ``fig`` atomically (temporary file in the target folder, then rename), so that a
     crash or a reader watching the file never sees half an image; creates the folder. The format

@@ -286,3 +286,20 @@ def test_experiment_script_calls_the_cli(tmp_path, capsys):
     assert module.run(["--backend", "torch", "--duration", "10", "--out", str(tmp_path)]) == 0
     assert Recording.load(tmp_path / "recording.h5").t_stop == 10.0
     assert (tmp_path / "raster.png").exists()
+
+
+def test_weight_matrix_places_each_synapse():
+    """plot.weight_matrix draws w[k] at (post_idx[k], pre_idx[k]); missing synapses are blank;
+    a snapshot of the wrong length is refused."""
+    net = nm.Network(dt=1.0)
+    net.add("a", nm.SpikeArray(3))
+    net.add("b", nm.LIF(2))
+    proj = net.connect("a", "b", nm.from_list([(0, 1), (2, 0)]), weight=np.array([0.5, 0.25]))
+    fig = nm.plot.weight_matrix(proj)
+    image = fig.axes[0].images[0].get_array()
+    assert image.shape == (2, 3)
+    assert image[1, 0] == 0.5 and image[0, 2] == 0.25
+    assert np.ma.count_masked(image) + np.isnan(np.ma.filled(image, 0.0)).sum() == 4
+    nm.plot.close(fig)
+    with pytest.raises(nm.plot.MissingDataError, match="3 weights"):
+        nm.plot.weight_matrix(proj, np.zeros(3))
