@@ -107,3 +107,15 @@ def test_batched_trials_equal_single_runs(rule):
         sim = nm.compile(net, backend="torch", seed=11, trials=k + 1)
         single = sim.run(300.0, weights=snaps)
         assert_same(batch, single, trial=k)
+
+
+def test_brian2_split_runs_give_the_same_snapshots(monkeypatch):
+    """Past a memory limit the brian2 backend cuts its run at each snapshot instead of
+    monitoring every step; both ways give the torch backend's weights."""
+    from neuromem.backends import brian2_backend
+
+    net = plastic_network("stdp-add", seed=8)
+    snaps = {"in": [10.0, 11.0, 150.0, 199.0]}
+    ref = run("torch", net, 200.0, weights=snaps)
+    monkeypatch.setattr(brian2_backend, "MONITOR_LIMIT", 0)
+    assert_same(ref, run("brian2-numpy", net, 200.0, weights=snaps))

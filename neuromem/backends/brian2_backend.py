@@ -51,6 +51,8 @@ from neuromem.semantics import CURRENT_UPDATE, LIF_UPDATE
 from neuromem.units import times_of
 
 TARGETS = ("numpy", "cython", "cpp_standalone")
+#: weight samples (synapses x steps) up to which snapshots come from a per-step monitor
+MONITOR_LIMIT = 20_000_000
 #: Compiler flags that keep IEEE semantics (no FMA contraction, no reassociation).
 EXACT_FLAGS = ["-w", "-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c++11"]
 RECEPTOR_VAR = ("i_e", "i_i")
@@ -222,8 +224,13 @@ class Brian2Simulation(Simulation):
         weights = weights or {}
         if self.target == "cpp_standalone":
             return self._run_standalone(b2, step0, n_steps, record, weights)
-        # the run is cut at the ends of the steps whose weights are to be copied
-        cuts = sorted({int(s) + 1 for steps in weights.values() for s in steps} | {step0 + n_steps})
+        # Weights are sampled by a monitor every step when that fits in memory (each cut of a
+        # Brian2 run costs a few hundred ms); otherwise the run is cut at the ends of the steps
+        # whose weights are to be copied.
+        sizes = self.plan.projections_by_name
+        monitored = sum(sizes[n].weight.size for n in weights) * n_steps <= MONITOR_LIMIT
+        cuts = [step0 + n_steps] if monitored else sorted(
+            {int(s) + 1 for steps in weights.values() for s in steps} | {step0 + n_steps})
         snaps: dict[str, list[list[np.ndarray]]] = {name: [] for name in weights}
         build_s = compile_s = run_s = 0.0
         chunks: dict[str, list] = {name: [] for name in self.plan.populations}
@@ -236,7 +243,10 @@ class Brian2Simulation(Simulation):
             self._set_source_spikes(b2, built, trial, step0, n_steps, chunks)
             counts = {name: mon.num_spikes for name, mon in built["monitors"].items()}
             state_mons = self._state_monitors(b2, built, record)
-            built["net"].add(*state_mons.values())
+            w_mons = {name: b2.StateMonitor(built["synapses"][name], "w", record=True,
+                                            when="end", clock=built["clock"])
+                      for name in weights} if monitored else {}
+            built["net"].add(*state_mons.values(), *w_mons.values())
             t1 = time.perf_counter()
             built["net"].run(0 * b2.ms, namespace={})  # generates and compiles the code
             t2 = time.perf_counter()
@@ -252,7 +262,10 @@ class Brian2Simulation(Simulation):
                                      report=report, report_period=1 * b2.second)
                 at = cut
                 for name, steps in weights.items():
-                    if cut - 1 in steps:
+                    if monitored:
+                        sampled = np.asarray(w_mons[name].w, dtype=np.float64).T
+                        per_trial[name] = list(sampled[np.asarray(steps) - step0])
+                    elif cut - 1 in steps:
                         per_trial[name].append(np.array(built["synapses"][name].w[:],
                                                         dtype=np.float64))
             for name in weights:
@@ -265,10 +278,9 @@ class Brian2Simulation(Simulation):
                 chunks[name].append((s.astype(np.int64), i, np.full(i.size, trial)))
             for key, mon in state_mons.items():
                 traces.setdefault(key, []).append(np.asarray(getattr(mon, key[1])).T)
-            built["net"].remove(*state_mons.values())
+            built["net"].remove(*state_mons.values(), *w_mons.values())
         self.timings.update(build_s=self.timings.get("build_s", 0.0) + build_s,
                             compile_s=compile_s, run_s=run_s)
-        sizes = self.plan.projections_by_name
         snapshots = {name: (times_of(weights[name], self.plan.dt),
                             np.stack([np.stack(t) for t in per], axis=1) if len(weights[name])
                             else np.zeros((0, self.plan.trials, sizes[name].weight.size)))
