@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -194,5 +195,288 @@ def internal_neurons(net: nm.Network) -> int:
     return sum(net.node(p).size for p in POPULATIONS)
 
 
-__all__ = ["NEURON_PARAMS", "PLASTIC", "POPULATIONS", "STDP_PARAMS", "SYNAPSE_PARAMS", "build",
-           "internal_neurons", "lif"]
+
+
+# -- operations ---------------------------------------------------------------------------
+
+#: the reference's timing (spec 1.6): a learn holds its input 3 steps; the next operation may
+#: start 7 ms after a learn and 6 ms after a recall; outputs come in [t0 + 5, t0 + 7]
+LEARN_HOLD = 3
+SPACING = {"learn": 7.0, "recall_cue": 6.0, "recall_content": 6.0}
+OUTPUT_WINDOW = (5.0, 7.0)
+
+
+class OperationError(nm.NeuromemError, ValueError):
+    """An operation the memory cannot take: a cue that is not one-hot, an index out of range,
+    an empty operation, or a schedule that breaks the minimum spacing."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One memory operation at time ``t0`` (ms): ``kind`` is "learn", "recall_cue" or
+    "recall_content"; ``cue`` the cue index (None for recall by content) and ``content`` the
+    content bits (empty for recall by cue)."""
+
+    kind: str
+    t0: float
+    cue: int | None = None
+    content: frozenset[int] = frozenset()
+
+    def input_spikes(self, c: int) -> list[tuple[float, int]]:
+        """(time, input neuron) pairs: cue neurons first, content neurons from c on."""
+        steps = LEARN_HOLD if self.kind == "learn" else 1
+        neurons = ([self.cue] if self.cue is not None else []) + [c + b for b in sorted(self.content)]
+        return [(self.t0 + k * DT, n) for k in range(steps) for n in neurons]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the output population answered to an operation: the cue and content indices that
+    fired in the window [t0 + 5, t0 + 7], and per time."""
+
+    operation: Operation
+    cues: frozenset[int]
+    content: frozenset[int]
+    by_time: dict[float, tuple[frozenset[int], frozenset[int]]]
+
+    def row(self) -> str:
+        op = self.operation
+        what = {"learn": f"learn cue {op.cue} <- {sorted(op.content)}",
+                "recall_cue": f"recall by cue {op.cue}",
+                "recall_content": f"recall by content {sorted(op.content)}"}[op.kind]
+        times = "; ".join(f"{t:g}: cue {sorted(cs)} / content {sorted(bs)}"
+                          for t, (cs, bs) in sorted(self.by_time.items()))
+        return f"{op.t0:7g}  {what:<34} {times or '(no output)'}"
+
+
+def check_operation(kind: str, cue: int | None, content, c: int, m: int) -> tuple[int | None,
+                                                                                  frozenset[int]]:
+    """Validate one operation's arguments; returns (cue, content bits)."""
+    if kind not in SPACING:
+        raise OperationError(f"unknown operation '{kind}' (known: {', '.join(SPACING)})")
+    bits = frozenset(int(b) for b in (content or ()))
+    if kind in ("learn", "recall_cue"):
+        if cue is None or isinstance(cue, (list, tuple, set, frozenset, np.ndarray)):
+            raise OperationError(f"{kind}: the cue must be one index (one-hot, 0..{c - 1}), "
+                                 f"got {cue!r}")
+        if not 0 <= int(cue) < c:
+            raise OperationError(f"{kind}: cue {cue} out of range [0, {c})")
+    if kind == "learn" and not bits:
+        raise OperationError("learn: empty content (a memory needs at least one content bit)")
+    if kind == "recall_content" and not bits:
+        raise OperationError("recall_content: empty fragment (give at least one content bit)")
+    if kind == "recall_cue" and bits:
+        raise OperationError("recall_cue takes a cue only, no content")
+    bad = sorted(b for b in bits if not 0 <= b < m)
+    if bad:
+        raise OperationError(f"{kind}: content bit(s) {bad} out of range [0, {m})")
+    return (None if kind == "recall_content" else int(cue)), bits
+
+
+def check_schedule(operations: Sequence[Operation]) -> None:
+    """Refuse a schedule that breaks the reference timing: operations on the 1 ms grid, in
+    time order, each starting at least 7 ms after a learn and 6 ms after a recall."""
+    for prev, op in zip(operations, operations[1:]):
+        gap = op.t0 - prev.t0
+        if gap < SPACING[prev.kind]:
+            raise OperationError(f"operation at {op.t0:g} ms starts {gap:g} ms after the "
+                                 f"{prev.kind} at {prev.t0:g} ms; the minimum is "
+                                 f"{SPACING[prev.kind]:g} ms")
+    for op in operations:
+        if op.t0 < 0 or abs(op.t0 - round(op.t0)) > 1e-9:
+            raise OperationError(f"operation time {op.t0} ms is not a whole non-negative ms")
+
+
+def input_trains(operations: Sequence[Operation], c: int, m: int) -> list[list[float]]:
+    """The reference input format: one list of spike times per IN neuron, cues first."""
+    trains: list[list[float]] = [[] for _ in range(c + m)]
+    for op in operations:
+        for t, n in op.input_spikes(c):
+            trains[n].append(t)
+    return [sorted(t) for t in trains]
+
+
+def infer_operations(trains: Sequence[Sequence[float]], c: int) -> list[Operation]:
+    """Read the operations back from IN spike trains: spikes in consecutive steps belong to one
+    operation; cue and content together is a learn, cue alone a recall by cue, content alone a
+    recall by content."""
+    events: dict[float, set[int]] = {}
+    for n, times in enumerate(trains):
+        for t in times:
+            events.setdefault(float(t), set()).add(n)
+    ops: list[Operation] = []
+    group: list[float] = []
+    for t in sorted(events) + [None]:
+        if group and (t is None or t - group[-1] > DT):
+            first = events[group[0]]
+            cues = sorted(n for n in first if n < c)
+            bits = frozenset(n - c for n in first if n >= c)
+            if cues and bits:
+                kind = "learn"
+            elif cues:
+                kind = "recall_cue"
+            else:
+                kind = "recall_content"
+            ops.append(Operation(kind, group[0], cues[0] if cues else None, bits))
+            group = []
+        if t is not None:
+            group.append(t)
+    return ops
+
+
+def decode(out_times: np.ndarray, out_indices: np.ndarray, operations: Sequence[Operation],
+           c: int) -> list[Result]:
+    """Each operation's answer: OUT spikes in [t0 + 5, t0 + 7], split into cues and content."""
+    results = []
+    for op in operations:
+        lo, hi = op.t0 + OUTPUT_WINDOW[0], op.t0 + OUTPUT_WINDOW[1]
+        sel = (out_times >= lo - 1e-9) & (out_times <= hi + 1e-9)
+        by_time: dict[float, tuple[frozenset[int], frozenset[int]]] = {}
+        for t in np.unique(out_times[sel]):
+            idx = out_indices[sel & (np.abs(out_times - t) < 1e-9)]
+            by_time[float(t)] = (frozenset(int(i) for i in idx if i < c),
+                                 frozenset(int(i) - c for i in idx if i >= c))
+        cues = frozenset().union(*(v[0] for v in by_time.values())) if by_time else frozenset()
+        bits = frozenset().union(*(v[1] for v in by_time.values())) if by_time else frozenset()
+        results.append(Result(op, cues, bits, by_time))
+    return results
+
+
+def load_input(path) -> tuple[int, int, float, list[list[float]]]:
+    """The reference's spike-level input file: ``{"cue_size": c, "content_size": m,
+    "duration": ms, "in_spikes": [[t, ...], ...]}`` (one list per IN neuron, cues first)."""
+    import json
+
+    from neuromem.errors import FileFormatError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise FileFormatError(f"{path}: expected a JSON object with cue_size, content_size, "
+                              "duration and in_spikes")
+    missing = [k for k in ("cue_size", "content_size", "duration", "in_spikes") if k not in data]
+    if missing:
+        raise FileFormatError(f"{path}: missing field(s) {', '.join(missing)}")
+    try:
+        c, m, duration = int(data["cue_size"]), int(data["content_size"]), float(data["duration"])
+        trains = [[float(t) for t in train] for train in data["in_spikes"]]
+    except (TypeError, ValueError) as exc:
+        raise FileFormatError(f"{path}: malformed field ({exc})") from None
+    if c < 1 or m < 1 or not np.isfinite(duration) or duration <= 0:
+        raise FileFormatError(f"{path}: need cue_size, content_size >= 1 and duration > 0")
+    if len(trains) != c + m:
+        raise FileFormatError(f"{path}: in_spikes has {len(trains)} trains, expected "
+                              f"cue_size + content_size = {c + m}")
+    return c, m, duration, trains
+
+
+#: experiment E1 of the paper (spec 1.7): the input of ``test_CA3_content_addressable.py``
+E1_IN_SPIKES = ([[0, 1, 2, 30], [], [], [20, 21, 22, 60, 61, 62, 70], [10, 11, 12]]
+                + [[0, 1, 2, 50], [0, 1, 2, 10, 11, 12, 60, 61, 62], [], [60, 61, 62],
+                   [20, 21, 22, 50, 60, 61, 62], [10, 11, 12, 20, 21, 22],
+                   [10, 11, 12, 20, 21, 22, 40, 80], [], [0, 1, 2, 60, 61, 62], [0, 1, 2]])
+E1_DURATION = 90.0
+
+
+class CA3Memory:
+    """The memory as an object: learn and recall one operation at a time on a backend.
+
+    >>> mem = CA3Memory(5, 10, backend="torch")
+    >>> mem.learn(0, {0, 1, 8, 9}).content
+    frozenset({0, 1, 8, 9})
+    >>> mem.recall_by_cue(0).content
+    frozenset({0, 1, 8, 9})
+
+    Each call runs the simulation for ``period`` ms from the current time (at least through the
+    operation's output window, 8 ms) and decodes the window; the next operation starts there.
+    The default, 14 ms, is the paper's own testbench spacing: at the 7/6 ms minimum spacing of
+    the paper our float simulation of the memory shows cross-talk between consecutive learns
+    (see the session notes of issue 4).
+    ``method`` is the membrane integration ("spinnaker", the reference platform's, by default);
+    other keyword options go to :func:`neuromem.compile` (e.g. ``dtype``, ``target``).
+    """
+
+    def __init__(self, cue_size: int = 5, content_size: int = 10, backend: str = "torch", *,
+                 method: str = "spinnaker", neuron_params: Mapping | None = None,
+                 synapse_params: Mapping | None = None, stdp_params: Mapping | None = None,
+                 preload: Mapping[str, np.ndarray] | None = None, period: float = 14.0,
+                 **options: Any) -> None:
+        self.c, self.m = int(cue_size), int(content_size)
+        if not (np.isfinite(period) and period >= OUTPUT_WINDOW[1] + DT and float(period).is_integer()):
+            raise OperationError(f"period must be a whole number of ms >= {OUTPUT_WINDOW[1] + DT:g} "
+                                 f"(the output window ends at t0 + {OUTPUT_WINDOW[1]:g}), got {period}")
+        self.period = float(period)
+        self.network = build(self.c, self.m, neuron_params=neuron_params,
+                             synapse_params=synapse_params, stdp_params=stdp_params,
+                             preload=preload)
+        if backend == "brian2" and options.get("target") == "cpp_standalone":
+            raise OperationError("CA3Memory runs operation by operation; cpp_standalone runs "
+                                 "once: use target 'numpy' or 'cython', or run_operations()")
+        self.sim = nm.compile(self.network, backend=backend, method=method, **options)
+        self.log: list[Result] = []
+
+    @property
+    def t(self) -> float:
+        return self.sim.t
+
+    def _do(self, kind: str, cue: int | None, content) -> Result:
+        cue, bits = check_operation(kind, cue, content, self.c, self.m)
+        op = Operation(kind, self.sim.t, cue, bits)
+        rec = self.sim.run(self.period, inputs={"in": input_trains([op], self.c, self.m)})
+        result = decode(*rec.spikes("out"), [op], self.c)[0]
+        self.log.append(result)
+        return result
+
+    def learn(self, cue: int, content) -> Result:
+        """Store ``content`` (content bit indices) under the one-hot ``cue`` (overwriting)."""
+        return self._do("learn", cue, content)
+
+    def recall_by_cue(self, cue: int) -> Result:
+        """The content stored under ``cue`` (``result.content``)."""
+        return self._do("recall_cue", cue, ())
+
+    def recall_by_content(self, bits) -> Result:
+        """Every cue whose stored content shares at least one bit with ``bits``
+        (``result.cues``; OR semantics, as the paper's memory answers)."""
+        return self._do("recall_content", None, bits)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """The two learned matrices: ``cue_content`` (c x m, S1Cue -> S1Cont) and
+        ``content_cue`` (m x c, S2Cont -> S2Cue), trial 0, in nA."""
+        out = {}
+        for key, name, shape in (("cue_content", PLASTIC[0], (self.c, self.m)),
+                                 ("content_cue", PLASTIC[1], (self.m, self.c))):
+            proj = self.network.projection(name)
+            matrix = np.zeros(shape)
+            matrix[proj.pre_idx, proj.post_idx] = self.sim.weights(name)[0]
+            out[key] = matrix
+        return out
+
+
+def run_operations(operations: Sequence[Operation], cue_size: int, content_size: int,
+                   backend: str = "torch", *, method: str = "spinnaker",
+                   duration: float | None = None, **options: Any) -> tuple[list[Result], Any]:
+    """Run a whole schedule in one simulation (checked first) and decode every operation;
+    returns the results and the Recording. Works on every target, cpp_standalone included."""
+    ops = sorted(operations, key=lambda o: o.t0)
+    for op in ops:
+        check_operation(op.kind, op.cue, op.content, cue_size, content_size)
+    check_schedule(ops)
+    end = (ops[-1].t0 + OUTPUT_WINDOW[1] + DT) if ops else DT
+    net = build(cue_size, content_size, in_spikes=input_trains(ops, cue_size, content_size))
+    sim = nm.compile(net, backend=backend, method=method, **options)
+    rec = sim.run(duration if duration is not None else end,
+                  weights={name: [(duration if duration is not None else end) - DT]
+                           for name in PLASTIC})
+    return decode(*rec.spikes("out"), ops, cue_size), rec
+
+
+__all__ = ["CA3Memory", "E1_DURATION", "E1_IN_SPIKES", "NEURON_PARAMS", "Operation",
+           "OperationError", "PLASTIC", "POPULATIONS", "Result", "STDP_PARAMS", "SYNAPSE_PARAMS",
+           "build", "check_schedule", "decode", "infer_operations", "input_trains",
+           "internal_neurons", "lif", "load_input", "run_operations"]
