@@ -34,20 +34,77 @@ class Experiment:
     bands: dict[str, tuple[str, int, int]] | None = None
     record: dict[str, Any] | None = None
     extra_meta: dict[str, Any] = field(default_factory=dict)
+    #: simulated time when ``--duration`` is not given (default 1000 ms)
+    duration_ms: float | None = None
+    #: integration method when ``--method`` is not given (default "exact")
+    method: str | None = None
+    #: text printed after the run's summary (e.g. a decoded table)
+    report: Callable[[Any], str] | None = None
 
 
-def _cuba() -> Experiment:
+@dataclass
+class Task:
+    """An experiment that is not one simulation (a set of figures): ``run(out, backend, options)``
+    writes its files into ``out`` and returns a text to print."""
+
+    run: Callable[[Path, str, dict[str, Any]], str]
+
+
+def _no_input(name: str, input_path: str | None) -> None:
+    if input_path is not None:
+        raise UsageError(f"experiment '{name}' takes no --input")
+
+
+def _cuba(input_path: str | None = None) -> Experiment:
     """CUBA benchmark (Brette et al. 2007): 4000 LIF neurons, 3200 excitatory then 800 inhibitory."""
     from neuromem.models import cuba
 
+    _no_input("cuba", input_path)
     n_exc, n_inh = cuba.PARAMS["n_exc"], cuba.PARAMS["n_inh"]
     return Experiment(cuba.build(n_exc, n_inh),
                       bands={"exc": ("P", 0, n_exc), "inh": ("P", n_exc, n_exc + n_inh)})
 
 
-#: Experiment name -> factory. Add an entry to make ``neuromem run NAME`` know a new experiment;
-#: the first docstring line of the factory is its description in ``neuromem run --help``.
-EXPERIMENTS: dict[str, Callable[[], Experiment]] = {"cuba": _cuba}
+def _ca3_cam(input_path: str | None = None) -> Experiment:
+    """CA3 content-addressable memory; --input FILE (reference JSON), or experiment E1 of the paper."""
+    from neuromem.models import ca3_cam as ca
+
+    if input_path is None:
+        c, m, duration, trains = 5, 10, ca.E1_DURATION, ca.E1_IN_SPIKES
+    else:
+        c, m, duration, trains = ca.load_input(input_path)
+    net = ca.build(c, m, in_spikes=trains)
+    bands = {"in: cue": ("in", 0, c), "in: content": ("in", c, c + m)}
+    bands.update({name: (name, 0, net.node(name).size) for name in ca.POPULATIONS})
+    bands.update({"out: cue": ("out", 0, c), "out: content": ("out", c, c + m)})
+
+    def report(rec) -> str:
+        ops = ca.infer_operations(trains, c)
+        results = ca.decode(*rec.spikes("out"), ops, c)
+        head = f"{'t0 (ms)':>7}  {'operation':<34} output (ms: cue / content)"
+        return "\n".join([head] + [r.row() for r in results])
+
+    return Experiment(net, bands=bands, duration_ms=duration, method="spinnaker", report=report,
+                      extra_meta={"cue_size": c, "content_size": m})
+
+
+def _dendrites(input_path: str | None = None) -> Task:
+    """Active dendrites (Ahmad & Hawkins 2016): theory and Monte Carlo figures, short version."""
+    _no_input("dendrites", input_path)
+
+    def run(out: Path, backend: str, options: dict[str, Any]) -> str:
+        from neuromem.models import dendrites_figures
+
+        written = dendrites_figures.make_figures(out, quick=True, backend=backend)
+        return "\n".join(f"  wrote {path}" for path in written.values())
+
+    return Task(run)
+
+
+#: Experiment name -> factory(input_path). Add an entry to make ``neuromem run NAME`` know a new
+#: experiment; the first docstring line of the factory is its description in ``--help``.
+EXPERIMENTS: dict[str, Callable[..., Experiment | Task]] = {
+    "cuba": _cuba, "ca3-cam": _ca3_cam, "dendrites": _dendrites}
 
 
 class UsageError(NeuromemError, ValueError):
@@ -55,7 +112,7 @@ class UsageError(NeuromemError, ValueError):
     option of another backend)."""
 
 
-def get_experiment(name: str) -> Callable[[], Experiment]:
+def get_experiment(name: str) -> Callable[..., Experiment | Task]:
     try:
         return EXPERIMENTS[name]
     except KeyError:
@@ -140,20 +197,28 @@ class RunResult:
     recording_path: Path
     raster_path: Path
     bands: dict[str, tuple[str, int, int]] | None
+    report: str | None = None
 
 
 def run_experiment(name: str, *, backend: str = "torch", out: str | os.PathLike = "out",
-                   duration_ms: float = 1000.0, seed: int = 0, method: str = "exact",
-                   options: dict[str, Any] | None = None, progress: bool = True) -> RunResult:
+                   duration_ms: float | None = None, seed: int = 0, method: str | None = None,
+                   options: dict[str, Any] | None = None, progress: bool = True,
+                   input_path: str | None = None) -> RunResult:
     """Build experiment ``name``, run it on ``backend``, and write ``recording.h5`` and
     ``raster.png`` into ``out``. The one implementation behind ``neuromem run`` and the scripts
-    in ``experiments/``."""
+    in ``experiments/``. ``duration_ms`` and ``method`` default to the experiment's own (else
+    1000 ms, exact integration)."""
     import neuromem
     from neuromem import plot
 
     factory = get_experiment(name)
     t0 = time.perf_counter()
-    exp = factory()
+    exp = factory(input_path)
+    if isinstance(exp, Task):
+        raise UsageError(f"experiment '{name}' writes figures, not a recording: use "
+                         f"'neuromem run {name}'")
+    duration_ms = duration_ms if duration_ms is not None else (exp.duration_ms or 1000.0)
+    method = method if method is not None else (exp.method or "exact")
     sim = neuromem.compile(exp.network, backend=backend, seed=seed, method=method, **(options or {}))
     bar = TqdmProgress(f"{name} on {backend}") if progress else None
     done = False
@@ -175,7 +240,7 @@ def run_experiment(name: str, *, backend: str = "torch", out: str | os.PathLike 
         png_path = plot.save_figure(fig, out / "raster.png")
     finally:
         plot.close(fig)
-    return RunResult(rec, rec_path, png_path, exp.bands)
+    return RunResult(rec, rec_path, png_path, exp.bands, exp.report(rec) if exp.report else None)
 
 
 def _run_title(rec) -> str:
@@ -222,9 +287,14 @@ def band_rates(rec, bands: dict[str, tuple[str, int, int]], trial: int | None = 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     options = backend_options(args.backend, {k: getattr(args, k) for k in BACKEND_OPTIONS})
+    exp = get_experiment(args.experiment)(args.input)
+    if isinstance(exp, Task):
+        print(exp.run(Path(args.out), args.backend, options))
+        return 0
     result = run_experiment(args.experiment, backend=args.backend, out=args.out,
                             duration_ms=args.duration, seed=args.seed, method=args.method,
-                            options=options, progress=not args.no_progress)
+                            options=options, progress=not args.no_progress,
+                            input_path=args.input)
     rec = result.recording
     print(rec.summary())
     if result.bands:
@@ -232,6 +302,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("  bands: " + ", ".join(f"{label} {rate:.2f} Hz" for label, rate in rates.items()))
     print(f"  recording: {result.recording_path}")
     print(f"  raster:    {result.raster_path}")
+    if result.report:
+        print(result.report)
     return 0
 
 
@@ -361,18 +433,24 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"experiments:\n{known}\n\nexamples:\n"
                "  neuromem run cuba --backend torch --out out/cuba-torch\n"
                "  neuromem run cuba --backend torch --device cuda --dtype float32 --out out/gpu\n"
-               "  neuromem run cuba --backend brian2 --target numpy --duration 200 --out out/b2\n\n"
+               "  neuromem run cuba --backend brian2 --target numpy --duration 200 --out out/b2\n"
+               "  neuromem run ca3-cam --input ops.json --backend brian2 --out out/ca3\n"
+               "  neuromem run dendrites --backend torch --out out/dendrites\n\n"
                "Options of one backend given with the other are refused unless they hold the default.")
     run.add_argument("experiment", metavar="EXPERIMENT", help="experiment name (see below)")
     run.add_argument("--backend", required=True, choices=available_backends(), help="simulator backend")
     run.add_argument("--out", required=True, metavar="DIR",
                      help="output folder (created; recording.h5 and raster.png are replaced)")
-    run.add_argument("--duration", type=_positive_float, default=1000.0, metavar="MS",
-                     help="simulated time in ms, a whole number of steps (default: 1000)")
+    run.add_argument("--input", default=None, metavar="FILE",
+                     help="experiment input (ca3-cam: the reference JSON of IN spike trains)")
+    run.add_argument("--duration", type=_positive_float, default=None, metavar="MS",
+                     help="simulated time in ms, a whole number of steps (default: the "
+                          "experiment's, else 1000)")
     run.add_argument("--seed", type=int, default=0,
                      help="run seed: initial states, Poisson sources (default: 0)")
-    run.add_argument("--method", choices=["exact", "euler"], default="exact",
-                     help="integration of the LIF equations (default: exact)")
+    run.add_argument("--method", choices=["exact", "euler", "spinnaker"], default=None,
+                     help="integration of the LIF equations (default: the experiment's, else "
+                          "exact; ca3-cam: spinnaker)")
     torch_opts = run.add_argument_group("torch backend")
     torch_opts.add_argument("--dtype", choices=["float32", "float64"], default=None,
                             help="floating-point type of the state (default: float64)")

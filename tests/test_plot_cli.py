@@ -227,7 +227,7 @@ def test_plot_writes_an_image(cuba_run, tmp_path, mode, capsys):
     (["plot", "{network}", "-o", "{tmp}/x.png"], "holds a neuromem network"),
     (["plot", "{recording}", "-o", "{tmp}/x.png", "--trial", "4"], "trial 4"),
     (["plot", "{recording}", "-o", "{tmp}/x.nosuchformat"], "image format"),
-    (["run", "nosuch", "--backend", "torch", "--out", "{tmp}"], "known: cuba"),
+    (["run", "nosuch", "--backend", "torch", "--out", "{tmp}"], "known: ca3-cam, cuba, dendrites"),
     (["run", "cuba", "--backend", "brian2", "--dtype", "float32", "--out", "{tmp}"], "torch backend only"),
     (["run", "cuba", "--backend", "torch", "--target", "numpy", "--out", "{tmp}"], "brian2 backend only"),
     (["run", "cuba", "--backend", "torch", "--duration", "0.05", "--out", "{tmp}"], "whole number"),
@@ -303,3 +303,34 @@ def test_weight_matrix_places_each_synapse():
     nm.plot.close(fig)
     with pytest.raises(nm.plot.MissingDataError, match="3 weights"):
         nm.plot.weight_matrix(proj, np.zeros(3))
+
+
+def test_run_ca3_cam_from_reference_input(tmp_path, capsys):
+    """``neuromem run ca3-cam --input FILE`` simulates the reference input format, writes the
+    recording (with every population) and the raster, and prints the decoded operations."""
+    import json
+
+    from neuromem.models import ca3_cam as ca
+
+    trains = [[0, 1, 2, 20], [], [], [10], [], [0, 1, 2], [], [], [], [], [], [], [], [], []]
+    path = tmp_path / "ops.json"
+    path.write_text(json.dumps({"cue_size": 5, "content_size": 10, "duration": 30,
+                                "in_spikes": trains}))
+    out = tmp_path / "run"
+    assert main(["run", "ca3-cam", "--input", str(path), "--backend", "brian2", "--target",
+                 "numpy", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "learn cue 0 <- [0]" in printed and "recall by cue 0" in printed
+    assert "25: cue [0] / content []; 26: cue [] / content [0]" in printed
+    rec = nm.Recording.load(out / "recording.h5")
+    assert set(rec.populations) == {"in", "out", *ca.POPULATIONS}
+    assert rec.t_stop == 30.0 and rec.meta["method"] == "spinnaker"
+    assert (out / "raster.png").stat().st_size > 0
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    assert main(["run", "ca3-cam", "--input", str(bad), "--backend", "torch", "--out",
+                 str(out)]) == 2
+    assert "expected a JSON object" in capsys.readouterr().err
+    assert main(["run", "cuba", "--input", str(path), "--backend", "torch", "--out",
+                 str(out)]) == 2
+    assert "takes no --input" in capsys.readouterr().err
