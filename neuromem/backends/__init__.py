@@ -15,6 +15,7 @@ from neuromem.errors import BackendError
 _BACKENDS: dict[str, type[Backend] | str] = {
     "torch": "neuromem.backends.torch_backend:TorchBackend",
     "brian2": "neuromem.backends.brian2_backend:Brian2Backend",
+    "spinnaker": "neuromem.hardware.spinnaker.backend:SpiNNakerBackend",
 }
 
 

@@ -1,0 +1,475 @@
+"""``map_network(net, machine) -> Mapping``: where a neuromem graph goes on a SpiNNaker machine.
+
+A pure function of the graph and the machine, as sPyNNaker maps a PyNN network:
+
+1. populations are split into core slices (256 neurons, 500 Poisson sources per core);
+2. cores are placed onto chips in order;
+3. every (target population, receptor) gets a ring-buffer left shift from the fan-in statistics,
+   and weights become unsigned 16-bit integers ``round(|w| 2^(15 - s))``;
+4. delays are checked against the on-core maximum (a delay-extension core per source slice
+   beyond it) and the total maximum;
+5. each source slice gets a routing key and mask; router entries are made on every chip a
+   packet passes, routed X then Y on the chip mesh, where a straight pass-through needs no
+   entry (default routing); entries with the same route are merged where their keys differ in
+   one bit, and each chip is checked against the router's size;
+6. synaptic rows (one per presynaptic neuron and target slice) are checked against 256 words,
+   and SDRAM and DTCM are counted per core.
+
+Anything that does not fit raises :class:`MappingError` saying what, where and by how much.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from neuromem.hardware.spinnaker.machine import Machine, spinnaker1
+
+from neuromem.errors import UnsupportedError
+from neuromem.ir.network import Network
+from neuromem.ir.nodes import LIF, Astrocyte, DendriticLIF, PoissonSource, SpikeArray
+from neuromem.ir.plasticity import SpiNNakerSTDP
+
+RECEPTORS = ("exc", "inh")
+#: sPyNNaker's Poisson upper bound of the input one ring-buffer slot receives
+RING_BUFFER_SIGMA = 5.0
+SPIKES_PER_SECOND = 30.0
+#: bits of a routing key below the slice number (the neuron index, up to 512 sources)
+KEY_NEURON_BITS = 9
+#: bytes: a synaptic row's header, a word, a neuron's state and parameters (LIF curr_exp)
+ROW_HEADER_WORDS = 3
+NEURON_DTCM_BYTES = 64
+PLASTIC_ROW_EXTRA_BYTES = 8  # the pre-event history of a plastic row
+
+
+class MappingError(UnsupportedError):
+    """The network does not fit the machine (or uses what SpiNNaker cannot run)."""
+
+
+@dataclass(frozen=True)
+class CoreSlice:
+    """Neurons ``lo:hi`` of ``population`` on core ``core`` of chip ``chip``; ``kind`` is
+    "neurons", "poisson", "spike_array" or "delay_extension"."""
+
+    population: str
+    lo: int
+    hi: int
+    kind: str
+    chip: tuple[int, int] = (0, 0)
+    core: int = 1
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo
+
+
+@dataclass(frozen=True)
+class RingBuffer:
+    """Weight format of one (target population, receptor): left shift s, 2^(15-s) per nA."""
+
+    shift: int
+    scale: float
+    expected_max_input: float
+    max_quantisation_error: float  # nA, over all weights onto this receptor
+    clipped_weights: int
+
+
+@dataclass
+class Mapping:
+    machine: Machine
+    slices: list[CoreSlice]
+    ring_buffers: dict[tuple[str, str], RingBuffer]
+    #: projection -> quantised weight per synapse (signed: negative for "inh")
+    weights_int: dict[str, np.ndarray]
+    #: projection -> the weights the hardware computes with, w_int / scale, signed (nA)
+    weights_effective: dict[str, np.ndarray]
+    keys: dict[int, tuple[int, int]]  # slice index -> (key, mask)
+    routing: dict[tuple[int, int], list[tuple[int, int, frozenset[str]]]]
+    routing_uncompressed: dict[tuple[int, int], int]
+    max_row_length: dict[str, int]
+    on_core_max_delay: dict[str, int]
+    delay_extensions: list[str]
+    sdram_bytes: dict[int, int]  # slice index -> bytes
+    dtcm_bytes: dict[int, int]
+    notes: list[str] = field(default_factory=list)
+
+    # -- summaries ----------------------------------------------------------------------
+    @property
+    def cores(self) -> int:
+        return len(self.slices)
+
+    @property
+    def chips_used(self) -> list[tuple[int, int]]:
+        return sorted({s.chip for s in self.slices})
+
+    def cores_per_population(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.slices:
+            if s.kind != "delay_extension":
+                out[s.population] = out.get(s.population, 0) + 1
+        return out
+
+    def slices_of(self, population: str) -> list[int]:
+        return [k for k, s in enumerate(self.slices) if s.population == population
+                and s.kind != "delay_extension"]
+
+    def report(self) -> str:
+        m = self.machine
+        lines = [f"SpiNNaker mapping on {m.name} ({m.width} x {m.height} chips, "
+                 f"{m.app_cores_per_chip} application cores each, dt {m.dt:g} ms, time scale "
+                 f"x{m.time_scale_factor:g})",
+                 f"  cores: {self.cores} on {len(self.chips_used)} chip(s)"]
+        for pop, n in self.cores_per_population().items():
+            lines.append(f"    {pop}: {n} core(s)")
+        if self.delay_extensions:
+            lines.append(f"    delay extensions for: {', '.join(self.delay_extensions)}")
+        lines.append("  ring buffers (target, receptor): shift, weight resolution, max "
+                     "quantisation error")
+        for (pop, rec), rb in self.ring_buffers.items():
+            lines.append(f"    {pop}/{rec}: s={rb.shift}, {1 / rb.scale:.3g} nA, error "
+                         f"{rb.max_quantisation_error:.3g} nA"
+                         + (f", {rb.clipped_weights} weight(s) clipped" if rb.clipped_weights
+                            else ""))
+        lines.append(f"  routing entries per chip (after compression / before; limit "
+                     f"{m.router_entries}):")
+        for chip in sorted(self.routing):
+            lines.append(f"    chip {chip}: {len(self.routing[chip])} / "
+                         f"{self.routing_uncompressed.get(chip, 0)}")
+        lines.append("  longest synaptic row per projection (limit "
+                     f"{m.max_row_length}): " + ", ".join(f"{p} {n}" for p, n in
+                                                        self.max_row_length.items()))
+        lines.append(f"  SDRAM: {sum(self.sdram_bytes.values()) / 1024:.1f} KiB in all; DTCM "
+                     f"per core up to {max(self.dtcm_bytes.values(), default=0) / 1024:.1f} KiB "
+                     f"of {m.dtcm_bytes / 1024:.0f} KiB")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    __str__ = report
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "machine": self.machine.to_dict(),
+            "cores": self.cores, "chips_used": [list(c) for c in self.chips_used],
+            "slices": [{"population": s.population, "lo": s.lo, "hi": s.hi, "kind": s.kind,
+                        "chip": list(s.chip), "core": s.core} for s in self.slices],
+            "ring_buffers": [{"population": p, "receptor": r, "shift": rb.shift,
+                              "scale": rb.scale, "expected_max_input": rb.expected_max_input,
+                              "max_quantisation_error": rb.max_quantisation_error,
+                              "clipped_weights": rb.clipped_weights}
+                             for (p, r), rb in self.ring_buffers.items()],
+            "keys": [{"slice": k, "key": key, "mask": mask}
+                     for k, (key, mask) in self.keys.items()],
+            "routing": [{"chip": list(chip), "entries": [
+                {"key": key, "mask": mask, "route": sorted(route)} for key, mask, route in e]}
+                for chip, e in sorted(self.routing.items())],
+            "routing_uncompressed": {f"{x},{y}": n for (x, y), n in
+                                     self.routing_uncompressed.items()},
+            "max_row_length": self.max_row_length,
+            "on_core_max_delay": self.on_core_max_delay,
+            "delay_extensions": self.delay_extensions,
+            "sdram_bytes": {str(k): v for k, v in self.sdram_bytes.items()},
+            "dtcm_bytes": {str(k): v for k, v in self.dtcm_bytes.items()},
+            "notes": self.notes,
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """The report as JSON, written atomically."""
+        from neuromem.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(self.to_dict(), f, indent=1)
+
+
+# -- the mapping --------------------------------------------------------------------------
+
+
+def map_network(net: Network, machine: Machine | None = None) -> Mapping:
+    """Map ``net`` onto ``machine`` (default: one SpiNN-5 board of SpiNNaker1 chips)."""
+    machine = machine or spinnaker1()
+    if abs(net.dt - machine.dt) > 1e-12:
+        raise MappingError(f"network '{net.name}' has dt = {net.dt} ms; the machine steps "
+                           f"{machine.dt} ms (build the network at dt = {machine.dt})")
+    net.validate(machine.dt)
+    _check_supported(net)
+    slices = _partition(net, machine)
+    ring_buffers, weights_int, weights_eff = _quantise(net, machine)
+    on_core, extensions = _delays(net, machine, slices)
+    for pop in extensions:
+        for k in _slice_ids(slices, pop):
+            s = slices[k]
+            slices.append(CoreSlice(pop, s.lo, s.hi, "delay_extension"))
+    slices = _place(slices, machine)
+    keys = {k: (k << KEY_NEURON_BITS, (0xFFFFFFFF << KEY_NEURON_BITS) & 0xFFFFFFFF)
+            for k, s in enumerate(slices) if s.kind != "delay_extension"}
+    rows, sdram, dtcm = _rows_and_memory(net, machine, slices)
+    routing, before = _routing(net, machine, slices, keys)
+    return Mapping(machine, slices, ring_buffers, weights_int, weights_eff, keys, routing,
+                   before, rows, on_core, extensions, sdram, dtcm,
+                   notes=["energy figures of a run are estimates (sPyNNaker's model)"])
+
+
+def _check_supported(net: Network) -> None:
+    for name, node in net.nodes.items():
+        if isinstance(node, (DendriticLIF, Astrocyte)):
+            raise MappingError(f"node '{name}': {type(node).__name__} has no SpiNNaker model in "
+                               "this backend")
+    for proj in net.projections:
+        if proj.plasticity is not None and not isinstance(proj.plasticity, SpiNNakerSTDP):
+            raise MappingError(f"projection '{proj.name}': the spinnaker backend runs "
+                               f"SpiNNakerSTDP only, not {type(proj.plasticity).__name__}")
+
+
+def _per_core(node, machine: Machine) -> tuple[int, str]:
+    if isinstance(node, PoissonSource):
+        return machine.poisson_per_core, "poisson"
+    if isinstance(node, SpikeArray):
+        return machine.neurons_per_core, "spike_array"
+    if isinstance(node, LIF):
+        return machine.neurons_per_core, "neurons"
+    raise MappingError(f"{type(node).__name__} has no SpiNNaker model in this backend")
+
+
+def _partition(net: Network, machine: Machine) -> list[CoreSlice]:
+    out = []
+    for name, node in net.nodes.items():
+        per, kind = _per_core(node, machine)
+        for lo in range(0, node.size, per):
+            out.append(CoreSlice(name, lo, min(lo + per, node.size), kind))
+    return out
+
+
+def _slice_ids(slices: list[CoreSlice], pop: str) -> list[int]:
+    return [k for k, s in enumerate(slices) if s.population == pop and s.kind != "delay_extension"]
+
+
+def _place(slices: list[CoreSlice], machine: Machine) -> list[CoreSlice]:
+    if len(slices) > machine.cores:
+        raise MappingError(f"the network needs {len(slices)} cores; {machine.name} has "
+                           f"{machine.cores} ({machine.chips} chips x {machine.app_cores_per_chip}"
+                           f" cores): {len(slices) - machine.cores} too many")
+    placed = []
+    for k, s in enumerate(slices):
+        chip = k // machine.app_cores_per_chip
+        placed.append(CoreSlice(s.population, s.lo, s.hi, s.kind,
+                                (chip % machine.width, chip // machine.width),
+                                1 + k % machine.app_cores_per_chip))
+    return placed
+
+
+def expected_max_input(weights: np.ndarray, post: np.ndarray, n_post: int, dt: float) -> float:
+    """sPyNNaker's bound on the input one ring-buffer slot of a target neuron receives: mean
+    plus 5 standard deviations of Poisson input at 30 Hz, between the largest single weight and
+    the sum of all weights (every source firing in the same step)."""
+    p = SPIKES_PER_SECOND * dt / 1000.0
+    w = np.abs(weights)
+    mean = np.bincount(post, w * p, minlength=n_post)
+    var = np.bincount(post, w * w * p * (1 - p), minlength=n_post)
+    total = np.bincount(post, w, minlength=n_post)
+    biggest = np.zeros(n_post)
+    np.maximum.at(biggest, post, w)
+    bound = np.clip(mean + RING_BUFFER_SIGMA * np.sqrt(var), biggest, total)
+    return float(bound.max()) if bound.size else 0.0
+
+
+def ring_buffer_shift(bound: float) -> int:
+    """ceil(log2(bound)), one more for an exact power of two, within [0, 16]."""
+    if bound <= 0:
+        return 0
+    s = math.ceil(math.log2(bound))
+    if 2.0 ** s == bound:
+        s += 1
+    return int(min(max(s, 0), 16))
+
+
+def _quantise(net: Network, machine: Machine):
+    groups: dict[tuple[str, str], list] = {}
+    for proj in net.projections:
+        if proj.receptor not in RECEPTORS:
+            raise MappingError(f"projection '{proj.name}': receptor '{proj.receptor}' has no "
+                               "SpiNNaker synapse type")
+        w = proj.weight
+        if proj.plasticity is not None:  # the largest weight it may reach
+            w = np.full_like(w, max(abs(proj.plasticity.w_max), abs(proj.plasticity.w_min)))
+        groups.setdefault((proj.post, proj.receptor), []).append((proj, w))
+    ring_buffers, w_int, w_eff = {}, {}, {}
+    for (pop, receptor), items in groups.items():
+        n_post = net.node(pop).size
+        weights = np.concatenate([w for _, w in items])
+        post = np.concatenate([p.post_idx for p, _ in items])
+        bound = expected_max_input(weights, post, n_post, machine.dt)
+        s = ring_buffer_shift(bound)
+        scale = 2.0 ** (15 - s)
+        clipped, error = 0, 0.0
+        for proj, _ in items:
+            q = np.rint(np.abs(proj.weight) * scale)
+            clipped += int((q > 0xFFFF).sum())
+            q = np.minimum(q, 0xFFFF)
+            sign = -1.0 if receptor == "inh" else 1.0
+            w_int[proj.name] = (sign * q).astype(np.int64)
+            w_eff[proj.name] = sign * q / scale
+            if proj.weight.size:
+                error = max(error, float(np.abs(np.abs(proj.weight) - q / scale).max()))
+        ring_buffers[(pop, receptor)] = RingBuffer(s, scale, bound, error, clipped)
+    return ring_buffers, w_int, w_eff
+
+
+def _delays(net: Network, machine: Machine, slices: list[CoreSlice]):
+    on_core: dict[str, int] = {}
+    extensions: list[str] = []
+    for name in net.nodes:
+        ids = _slice_ids(slices, name)
+        atoms = max(slices[k].size for k in ids)
+        bits = machine.ring_buffer_bits - max(1, math.ceil(math.log2(max(atoms, 2)))) - 1
+        on_core[name] = 2 ** max(bits, 0)
+    for proj in net.projections:
+        steps = np.rint(proj.delay / machine.dt).astype(np.int64)
+        if not steps.size:
+            continue
+        longest = int(steps.max())
+        limit = on_core[proj.post]
+        total = limit * (1 + machine.delay_extension_slots)
+        if longest > total:
+            raise MappingError(
+                f"projection '{proj.name}': a delay of {longest} steps exceeds the maximum of "
+                f"{total} ({limit} on core + {machine.delay_extension_slots} x {limit} in a "
+                f"delay extension) for target '{proj.post}', by {longest - total} steps")
+        if longest > limit and proj.pre not in extensions:
+            extensions.append(proj.pre)
+    return on_core, extensions
+
+
+def _rows_and_memory(net: Network, machine: Machine, slices: list[CoreSlice]):
+    rows: dict[str, int] = {}
+    sdram: dict[int, int] = {k: 0 for k in range(len(slices))}
+    dtcm: dict[int, int] = {}
+    for proj in net.projections:
+        longest_row = 0
+        for k in _slice_ids(slices, proj.post):
+            s = slices[k]
+            inside = (proj.post_idx >= s.lo) & (proj.post_idx < s.hi)
+            if not inside.any():
+                continue
+            lengths = np.bincount(proj.pre_idx[inside], minlength=net.node(proj.pre).size)
+            row = int(lengths.max())
+            if row > machine.max_row_length:
+                pre = int(lengths.argmax())
+                raise MappingError(
+                    f"projection '{proj.name}': neuron {pre} of '{proj.pre}' has a synaptic row "
+                    f"of {row} synapses onto the slice {s.lo}:{s.hi} of '{proj.post}'; a row holds "
+                    f"at most {machine.max_row_length} ({row - machine.max_row_length} too many)")
+            longest_row = max(longest_row, row)
+            n_rows = int((lengths > 0).sum())
+            per_row = (ROW_HEADER_WORDS + row) * 4
+            if proj.plasticity is not None:
+                per_row += PLASTIC_ROW_EXTRA_BYTES
+            sdram[k] += n_rows * per_row
+        rows[proj.name] = longest_row
+    for k, s in enumerate(slices):
+        ring = (1 << machine.ring_buffer_bits) * 2 if s.kind == "neurons" else 0
+        dtcm[k] = ring + s.size * NEURON_DTCM_BYTES
+        if dtcm[k] > machine.dtcm_bytes:
+            raise MappingError(f"core {s.core} of chip {s.chip} ({s.population} {s.lo}:{s.hi}) "
+                               f"needs {dtcm[k]} B of DTCM; the core has {machine.dtcm_bytes} B")
+    for chip in {s.chip for s in slices}:
+        used = sum(sdram[k] for k, s in enumerate(slices) if s.chip == chip)
+        if used > machine.sdram_bytes_per_chip:
+            raise MappingError(f"chip {chip} needs {used} B of SDRAM for synaptic matrices; it "
+                               f"has {machine.sdram_bytes_per_chip} B")
+    return rows, sdram, dtcm
+
+
+_LINKS = {(1, 0): "E", (-1, 0): "W", (0, 1): "N", (0, -1): "S"}
+
+
+def _path(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[tuple[int, int], str]]:
+    """(chip, outgoing link) along the X-then-Y route from a to b (b itself excluded)."""
+    out = []
+    x, y = a
+    while x != b[0]:
+        step = 1 if b[0] > x else -1
+        out.append(((x, y), _LINKS[(step, 0)]))
+        x += step
+    while y != b[1]:
+        step = 1 if b[1] > y else -1
+        out.append(((x, y), _LINKS[(0, step)]))
+        y += step
+    return out
+
+
+_OPPOSITE = {"E": "W", "W": "E", "N": "S", "S": "N"}
+
+
+def _routing(net: Network, machine: Machine, slices: list[CoreSlice],
+             keys: dict[int, tuple[int, int]]):
+    tables: dict[tuple[int, int], list[tuple[int, int, frozenset[str]]]] = {}
+    for k, (key, mask) in keys.items():
+        src = slices[k]
+        routes: dict[tuple[int, int], set[str]] = {}
+        arrive: dict[tuple[int, int], str] = {}
+        for proj in net.projections:
+            if proj.pre != src.population:
+                continue
+            mine = (proj.pre_idx >= src.lo) & (proj.pre_idx < src.hi)
+            if not mine.any():
+                continue
+            posts = proj.post_idx[mine]
+            for t in _slice_ids(slices, proj.post):
+                dst = slices[t]
+                if not ((posts >= dst.lo) & (posts < dst.hi)).any():
+                    continue
+                for chip, link in _path(src.chip, dst.chip):
+                    routes.setdefault(chip, set()).add(link)
+                    nxt = (chip[0] + (link == "E") - (link == "W"),
+                           chip[1] + (link == "N") - (link == "S"))
+                    arrive.setdefault(nxt, _OPPOSITE[link])
+                routes.setdefault(dst.chip, set()).add(f"core{dst.core}")
+        for chip, route in routes.items():
+            straight = (chip != src.chip and len(route) == 1 and chip in arrive
+                        and next(iter(route)) == _OPPOSITE[arrive[chip]])
+            if not straight:  # a straight pass-through is routed by default, without an entry
+                tables.setdefault(chip, []).append((key, mask, frozenset(route)))
+    before = {chip: len(e) for chip, e in tables.items()}
+    compressed = {chip: compress(e) for chip, e in tables.items()}
+    for chip, entries in compressed.items():
+        if len(entries) > machine.router_entries:
+            raise MappingError(f"chip {chip} needs {len(entries)} router entries after "
+                               f"compression ({before[chip]} before); its router holds "
+                               f"{machine.router_entries} ({len(entries) - machine.router_entries}"
+                               " too many)")
+    return compressed, before
+
+
+def compress(entries: list[tuple[int, int, frozenset[str]]]) -> list[tuple[int, int, frozenset[str]]]:
+    """Merge entries with the same route whose keys differ in one bit under the same mask (the
+    merged entry matches exactly the keys of the two), until none merge."""
+    by_route: dict[frozenset[str], set[tuple[int, int]]] = {}
+    for key, mask, route in entries:
+        by_route.setdefault(route, set()).add((key, mask))
+    out = []
+    for route, group in by_route.items():
+        merged = True
+        while merged:
+            merged = False
+            items = sorted(group)
+            seen = set()
+            for i, (k1, m1) in enumerate(items):
+                for k2, m2 in items[i + 1:]:
+                    diff = k1 ^ k2
+                    if m1 == m2 and diff and diff & (diff - 1) == 0 and diff & m1 \
+                            and (k1, m1) not in seen and (k2, m2) not in seen:
+                        seen |= {(k1, m1), (k2, m2)}
+                        group -= {(k1, m1), (k2, m2)}
+                        group.add((k1 & ~diff, m1 & ~diff))
+                        merged = True
+                        break
+        out += [(k, m, route) for k, m in sorted(group)]
+    return out
+
+
+__all__ = ["CoreSlice", "Mapping", "MappingError", "RingBuffer", "compress",
+           "expected_max_input", "map_network", "ring_buffer_shift"]

@@ -1,0 +1,200 @@
+"""The SpiNNaker-style backend (issue 6, part): mapping reports and refusals, and the fixed-point
+simulation against the float engine."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from neuromem.hardware.spinnaker import MappingError, map_network, spinn3, spinnaker1
+from neuromem.hardware.spinnaker.machine import Machine
+from neuromem.hardware.spinnaker.mapping import compress, ring_buffer_shift
+from neuromem.models import cuba
+
+import neuromem as nm
+
+
+def test_cuba_maps_one_core_per_256_neurons(tmp_path):
+    net = cuba.build(dt=1.0, delay=1.0)
+    m = map_network(net, spinnaker1())
+    assert m.cores == int(np.ceil(4000 / 256)) == m.cores_per_population()["P"]
+    assert all(s.size <= 256 for s in m.slices)
+    assert m.ring_buffers[("P", "exc")].shift == ring_buffer_shift(
+        m.ring_buffers[("P", "exc")].expected_max_input)
+    text = m.report()
+    assert "cores: 16" in text and "routing entries per chip" in text
+    m.save(tmp_path / "mapping.json")
+    saved = json.loads((tmp_path / "mapping.json").read_text())
+    assert saved["cores"] == 16 and saved["machine"]["router_entries"] == 1023
+
+
+def test_poisson_sources_take_500_per_core():
+    net = nm.Network(dt=1.0)
+    net.add("src", nm.PoissonSource(1200, rate=5.0))
+    net.add("cells", nm.LIF(300))
+    net.connect("src", "cells", nm.fixed_probability(0.01, seed=1), weight=0.1)
+    m = map_network(net, spinnaker1())
+    assert m.cores_per_population() == {"src": 3, "cells": 2}
+
+
+def test_weights_become_16_bit_integers_with_the_ring_buffer_shift():
+    """w_int = round(|w| 2^(15-s)); the effective weight is w_int / 2^(15-s), within half a step."""
+    net = nm.Network(dt=1.0)
+    net.add("a", nm.SpikeArray(10))
+    net.add("b", nm.LIF(4))
+    w = np.linspace(0.3, 2.7, 40)
+    net.connect("a", "b", nm.all_to_all(), weight=w)
+    m = map_network(net)
+    rb = m.ring_buffers[("b", "exc")]
+    scale = 2.0 ** (15 - rb.shift)
+    proj = net.projection(net.projections[0].name)
+    np.testing.assert_array_equal(m.weights_int[proj.name], np.rint(proj.weight * scale))
+    assert np.abs(m.weights_effective[proj.name] - proj.weight).max() <= 0.5 / scale + 1e-15
+    assert rb.max_quantisation_error <= 0.5 / scale
+
+
+def test_too_many_neurons_for_the_machine():
+    net = nm.Network(dt=1.0)
+    net.add("big", nm.LIF(70 * 256))
+    with pytest.raises(MappingError, match=r"needs 70 cores; SpiNN-3 has 68 .* 2 too many"):
+        map_network(net, spinn3())
+
+
+def test_delay_beyond_the_maximum():
+    net = nm.Network(dt=1.0)
+    net.add("a", nm.SpikeArray(1))
+    net.add("b", nm.LIF(256))
+    net.connect("a", "b", nm.from_list([(0, 0)]), weight=1.0, delay=300.0, name="slow")
+    with pytest.raises(MappingError, match=r"'slow': a delay of 300 steps exceeds the maximum of "
+                                           r"288 \(32 on core \+ 8 x 32.*by 12 steps"):
+        map_network(net)
+    net2 = nm.Network(dt=1.0)
+    net2.add("a", nm.SpikeArray(1))
+    net2.add("b", nm.LIF(256))
+    net2.connect("a", "b", nm.from_list([(0, 0)]), weight=1.0, delay=40.0)
+    m = map_network(net2)
+    assert m.delay_extensions == ["a"] and m.cores == 3  # one delay-extension core
+
+
+def test_row_longer_than_256():
+    net = nm.Network(dt=1.0)
+    net.add("a", nm.SpikeArray(2))
+    net.add("b", nm.LIF(100))
+    net.connect("a", "b", nm.from_list([(0, j % 100) for j in range(300)]), weight=0.1,
+                name="wide")
+    with pytest.raises(MappingError, match=r"'wide': neuron 0 of 'a' has a synaptic row of 300 "
+                                           r"synapses .* at most 256 \(44 too many\)"):
+        map_network(net)
+
+
+def test_chip_over_its_router_limit():
+    """Three sources on one chip whose packets take three different routes (a local core, the
+    next chip, both) need three entries that do not merge: a router of 2 entries overflows."""
+    tiny = Machine("tiny", 2, 1, app_cores_per_chip=4, router_entries=2, dtcm_bytes=64 * 1024,
+                   sdram_bytes_per_chip=1 << 27)
+    net = nm.Network(dt=1.0)
+    for k in range(3):
+        net.add(f"src{k}", nm.SpikeArray(1))
+    net.add("near", nm.LIF(1))  # chip (0, 0), core 4
+    net.add("far", nm.LIF(1))  # chip (1, 0)
+    net.connect("src0", "near", nm.one_to_one(), weight=1.0)
+    net.connect("src1", "far", nm.one_to_one(), weight=1.0)
+    net.connect("src2", "near", nm.one_to_one(), weight=1.0)
+    net.connect("src2", "far", nm.one_to_one(), weight=1.0)
+    with pytest.raises(MappingError, match=r"chip \(0, 0\) needs 3 router entries .* holds 2 "
+                                           r"\(1 too many\)"):
+        map_network(net, tiny)
+    roomy = Machine("roomy", 2, 1, app_cores_per_chip=4, router_entries=3, dtcm_bytes=64 * 1024,
+                    sdram_bytes_per_chip=1 << 27)
+    m = map_network(net, roomy)
+    # far receives slices 1 and 2, whose keys differ in two bits: no single-bit merge
+    assert len(m.routing[(0, 0)]) == 3 and len(m.routing[(1, 0)]) == 2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_compression_matches_exactly_the_original_keys(seed):
+    rng = np.random.default_rng(seed)
+    routes = [frozenset({"E"}), frozenset({"core1"}), frozenset({"E", "core2"})]
+    mask = 0xFFFFFE00
+    keys = rng.choice(64, size=30, replace=False)
+    entries = [(int(k) << 9, mask, routes[int(rng.integers(3))]) for k in keys]
+    out = compress(entries)
+    assert len(out) <= len(entries)
+    for probe in range(64):
+        key = probe << 9
+        want = [r for k, m, r in entries if key & m == k]
+        got = [r for k, m, r in out if key & m == k]
+        assert got == want  # the same route, or none, for every key
+
+
+def relay_network():
+    """Spike sources driving a chain of LIF cells with weights on the 16-bit grid: strong
+    margins, so the fixed-point and float arithmetic fire at the same steps."""
+    net = nm.Network("relay", dt=1.0)
+    net.add("in", nm.SpikeArray.from_trains([[2.0, 9.0, 30.0], [5.0, 30.0, 31.0], [15.0]]))
+    cell = dict(tau_m=3.0, c_m=0.27, v_rest=-60.0, v_reset=-60.0, v_thresh=-57.0, tau_syn_e=0.3,
+                tau_syn_i=0.3, tau_refrac=1.0)
+    net.add("a", nm.LIF(3, **cell))
+    net.add("b", nm.LIF(2, **cell))
+    net.connect("in", "a", nm.one_to_one(), weight=6.0, delay=1.0)
+    net.connect("a", "b", nm.from_list([(0, 0), (1, 0), (2, 1)]), weight=6.0, delay=2.0)
+    net.connect("b", "a", nm.from_list([(0, 2)]), weight=-6.0, delay=1.0, receptor="inh")
+    return net
+
+
+def test_representable_network_fires_as_the_float_engine():
+    net = relay_network()
+    fixed = nm.compile(net, backend="spinnaker").run(50.0, record={"a": ["v"]})
+    flt = nm.compile(net, backend="torch", method="spinnaker").run(50.0, record={"a": ["v"]})
+    for pop in ("a", "b"):
+        np.testing.assert_array_equal(fixed.spikes(pop)[0], flt.spikes(pop)[0])
+        np.testing.assert_array_equal(fixed.spikes(pop)[1], flt.spikes(pop)[1])
+    assert fixed.spike_count("b") > 0
+    # the states differ by the fixed-point rounding only
+    diff = np.abs(fixed.state("a", "v").values - flt.state("a", "v").values).max()
+    assert diff < 1e-3
+
+
+def test_cuba_rate_within_five_percent_and_packets_counted():
+    net = cuba.build(dt=1.0, delay=1.0)
+    fixed = nm.compile(net, backend="spinnaker", seed=1).run(500.0)
+    flt = nm.compile(net, backend="torch", method="spinnaker", seed=1).run(500.0)
+    assert abs(fixed.mean_rate("P") - flt.mean_rate("P")) / flt.mean_rate("P") < 0.05
+    assert fixed.meta["packets"] == fixed.spike_count("P")  # one packet per spike
+    e = fixed.meta["energy_estimate"]
+    assert e["label"].startswith("estimate")
+    assert e["packets_j"] == pytest.approx(fixed.meta["packets"] * 0.8e-9)
+    assert e["idle_chips_j"] == pytest.approx(1 * 0.35 * 0.5)
+    assert e["active_cores_j"] == pytest.approx(16 * 0.034 * 0.5)
+
+
+def test_ring_buffer_saturation_is_counted():
+    """Sixteen 1-nA inputs into one slot whose shift was set for a single input overflow the
+    16-bit slot; the run counts it."""
+    net = nm.Network(dt=1.0)
+    net.add("in", nm.SpikeArray.from_trains([[3.0]] * 64))
+    net.add("n", nm.LIF(1, v_thresh=1e4))
+    net.connect("in", "n", nm.all_to_all(), weight=1.0)
+    m = map_network(net)
+    assert m.ring_buffers[("n", "exc")].expected_max_input < 64  # a Poisson bound, not the sum
+    rec = nm.compile(net, backend="spinnaker").run(10.0)
+    assert rec.meta["ring_buffer_saturations"] == 1
+
+
+def test_unsupported_parts_are_refused():
+    net = nm.Network(dt=1.0)
+    net.add("a", nm.SpikeArray(1))
+    net.add("b", nm.DendriticLIF(1))
+    with pytest.raises(nm.UnsupportedError, match="DendriticLIF"):
+        map_network(net)
+    net0 = nm.Network(dt=0.1)
+    net0.add("b", nm.LIF(1))
+    with pytest.raises(MappingError, match="dt = 0.1 ms"):
+        map_network(net0)
+    net1 = nm.Network(dt=1.0)
+    net1.add("a", nm.SpikeArray(1))
+    net1.add("b", nm.LIF(1))
+    net1.connect("a", "b", nm.one_to_one(), weight=0.5, plasticity=nm.STDP(), name="p")
+    with pytest.raises(MappingError, match="SpiNNakerSTDP only, not STDP"):
+        map_network(net1)
