@@ -26,6 +26,7 @@ def test_wheel_contains_models_and_hardware_under_neuromem(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("neuromem/__init__.py", "neuromem/models/cuba.py",
                      "neuromem/hardware/__init__.py", "neuromem/backends/torch_backend.py",
+                     "neuromem/hardware/spinnaker/mapping.py", "neuromem/models/ca3_cam.py",
                      "neuromem/ir/network.py"):
         assert expected in names
     assert not any(n.startswith(("models/", "hardware/")) for n in names)
