@@ -64,13 +64,26 @@ class _Gather:
         uniform = delay is None or delay.size == 0 or bool((delay == delay[0]).all())
         self.uniform = 0 if delay is None or delay.size == 0 else int(delay[0])
         self.delay = None if uniform else torch.as_tensor(delay, dtype=torch.long, device=device)
+        # On the CPU the gather runs on NumPy views of the same memory: torch's index_select on
+        # bool tensors measured about 10x slower here, and it runs every step.
+        self._np = (history.data.numpy(), self.idx.numpy()) if device.type == "cpu" else None
 
-    def at(self, step: int) -> torch.Tensor:
+    def at(self, step: int) -> torch.Tensor | None:
+        """Per synapse (trials, synapses), whether its spike arrives now; None when none does
+        (checked on the population's spikes first: far cheaper than gathering per synapse)."""
         h = self.history
         if self.delay is None:
-            return h.data[:, (step - self.uniform) % h.length].index_select(1, self.idx)
+            slot = (step - self.uniform) % h.length
+            if self._np is not None:
+                row = self._np[0][:, slot]
+                return torch.from_numpy(row[:, self._np[1]]) if row.any() else None
+            row = h.data[:, slot]
+            if not bool(row.any()):
+                return None
+            return row.index_select(1, self.idx)
         flat = ((step - self.delay) % h.length) * h.size + self.idx
-        return h.flat.index_select(1, flat)
+        hit = h.flat.index_select(1, flat)
+        return hit if bool(hit.any()) else None
 
 
 class EventProjection:
@@ -114,8 +127,10 @@ class _ArrivalDelivery:
                                     device=owner.device)
         self.in_order = bool((order == np.arange(order.size)).all())
 
-    def __call__(self, step: int, buffer) -> torch.Tensor:
+    def __call__(self, step: int, buffer) -> torch.Tensor | None:
         arrived = self.pre.at(step)
+        if arrived is None:
+            return None
         w = self.owner.w
         contrib = torch.where(arrived, w, self.owner._zero)
         if not self.in_order:
@@ -147,7 +162,7 @@ class STDPProjection(EventProjection):
         self.x.mul_(r.decay_plus)
         self.y.mul_(r.decay_minus)
         arrived = self._arrived
-        if arrived is not None and bool(arrived.any()):
+        if arrived is not None:
             if r.multiplicative:
                 dep = (self.w - r.w_min) * self.a_minus * self.y
             else:
@@ -157,7 +172,7 @@ class STDPProjection(EventProjection):
             self.x = torch.where(arrived, torch.ones_like(self.x) if r.nearest else self.x + 1,
                                  self.x)
         post = self.post.at(step)
-        if bool(post.any()):
+        if post is not None:
             if r.multiplicative:
                 pot = (r.w_max - self.w) * self.a_plus * self.x
             else:
@@ -194,13 +209,13 @@ class SpiNNakerSTDPProjection(EventProjection):
         self.x.mul_(r.decay_plus)
         self.y.mul_(r.decay_minus)
         post = self.post.at(step)
-        if bool(post.any()):
+        if post is not None:
             self.pending = torch.where(post, self.pending + r.a_plus * self.x, self.pending)
             self.y = torch.where(post, torch.ones_like(self.y) if r.nearest else self.y + 1,
                                  self.y)
         fired = self.pre.at(step)
-        self._fired = fired if bool(fired.any()) else None
-        if self._fired is not None:
+        self._fired = fired
+        if fired is not None:
             new = torch.clamp((self.w + self.pending) - r.a_minus * self.y, r.w_min, r.w_max)
             self.w = torch.where(fired, new, self.w)
             self.pending = torch.where(fired, self._zero, self.pending)
@@ -241,6 +256,18 @@ class AstroSTDPProjection(EventProjection):
         r = self.rule
         s_pre_n = self.pre_hist.now(step)
         s_post_n = self.post_hist.now(step)
+        if bool(s_pre_n.any()) or bool(s_post_n.any()):
+            self._update_weights(s_pre_n, s_post_n)
+        # traces after the update: x <- decay * (x + increment * S)
+        inc = self.x_pre.new_tensor(r.increment)
+        self.x_pre = r.trace_decay * (self.x_pre + torch.where(s_pre_n, inc, self._zero))
+        self.x_post = r.trace_decay * (self.x_post + torch.where(s_post_n, inc, self._zero))
+        self.a_plus *= r.lr
+
+    def _update_weights(self, s_pre_n: torch.Tensor, s_post_n: torch.Tensor) -> None:
+        """dw from this step's spikes; with no spike at all dw is 0 and w (already within its
+        bounds) stays as it is, so the step skips this."""
+        r = self.rule
         s_pre = s_pre_n.index_select(1, self.pre_idx)
         s_post = s_post_n.index_select(1, self.post_idx)
         xj = self.x_pre.index_select(1, self.pre_idx)
@@ -253,11 +280,6 @@ class AstroSTDPProjection(EventProjection):
             dw = torch.where(s_post, self.a_plus * xj, self._zero) - torch.where(s_pre, a * xi,
                                                                                 self._zero)
         self.w = torch.clamp(self.w + dw, r.w_min, r.w_max)
-        # traces after the update: x <- decay * (x + increment * S)
-        inc = self.x_pre.new_tensor(r.increment)
-        self.x_pre = r.trace_decay * (self.x_pre + torch.where(s_pre_n, inc, self._zero))
-        self.x_post = r.trace_decay * (self.x_post + torch.where(s_post_n, inc, self._zero))
-        self.a_plus *= r.lr
 
 
 class SegmentProjection(EventProjection):
@@ -272,7 +294,8 @@ class SegmentProjection(EventProjection):
 
     def deliver(self, step: int, buffer) -> None:
         arrived = self.pre.at(step)
-        self.last.masked_fill_(arrived, step)
+        if arrived is not None:
+            self.last.masked_fill_(arrived, step)
 
     def add_window_sums(self, step: int, sums: torch.Tensor) -> None:
         active = (step - self.last) < self.window
