@@ -1,8 +1,10 @@
-"""The ``neuromem`` command: run a registered experiment, describe a file, plot a recording.
+"""The ``neuromem`` command: run a registered experiment, describe a file, plot a recording,
+export a network (SpiNNaker mapping files, PyNN script).
 
     neuromem run cuba --backend torch --out out/cuba --duration 1000
     neuromem info out/cuba/recording.h5
     neuromem plot out/cuba/recording.h5 -o out/cuba/panels.png --mode panels
+    neuromem export net.h5 --target spinnaker -o out/spinnaker --machine spinn3
 
 Every error neuromem raises on purpose (:class:`~neuromem.errors.NeuromemError`) ends the command
 with ``error: <message>`` on stderr and exit status 2, without a traceback: those messages already
@@ -398,6 +400,53 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- export -------------------------------------------------------------------------------
+
+#: ``--machine`` choices of ``neuromem export --target spinnaker``
+MACHINES = ("spinnaker1", "spinn3", "spinnaker2")
+
+
+def _machine(name: str):
+    from neuromem.hardware.spinnaker import machine
+
+    if name not in MACHINES:
+        raise UsageError(f"unknown machine '{name}' (known: {', '.join(MACHINES)})")
+    return getattr(machine, name)()
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from neuromem import Network
+
+    if args.target == "pynn" and args.machine is not None:
+        raise UsageError("--machine applies to --target spinnaker only, not pynn")
+    if args.target == "spinnaker" and args.simulator not in (None, "spiNNaker"):
+        raise UsageError(f"--simulator {args.simulator} applies to --target pynn only (the "
+                         "spinnaker target writes a script for pyNN.spiNNaker)")
+    net = load_any(args.file)
+    if not isinstance(net, Network):
+        raise UsageError(f"{args.file}: holds a recording; export takes a network (a file "
+                         "written by Network.save)")
+    out = Path(args.output)
+    if args.target == "spinnaker":
+        from neuromem.hardware.spinnaker.export import export_spinnaker
+
+        files = export_spinnaker(net, out, _machine(args.machine or "spinnaker1"),
+                                 duration_ms=args.duration)
+        print(files["report"].read_text(encoding="utf-8").rstrip("\n"))
+    else:
+        from neuromem.pynn_export import write_pynn_script
+
+        simulator = args.simulator or "brian2"
+        files = write_pynn_script(net, out / "network.py", simulator=simulator,
+                                  duration_ms=args.duration)
+        print(f"PyNN script of '{net.name}' for pyNN.{simulator} (--simulator picks another "
+              "when it runs)")
+    print("wrote:")
+    for key, path in files.items():
+        print(f"  {key:<18} {path}")
+    return 0
+
+
 # -- parser -------------------------------------------------------------------------------
 
 
@@ -492,6 +541,39 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--bin-ms", type=_positive_float, default=5.0, help="rate bin width in ms (default: 5)")
     plot.add_argument("--dpi", type=_positive_float, default=150.0, help="resolution (default: 150)")
     plot.set_defaults(handler=_cmd_plot)
+
+    export = sub.add_parser(
+        "export", formatter_class=fmt, help="write a network for SpiNNaker or as a PyNN script",
+        description="Export a network written by Network.save.\n"
+                    "--target spinnaker: map it onto a SpiNNaker machine and write the mapping "
+                    "report\n  (mapping.json, report.txt), the routing tables per chip "
+                    "(routing_tables.json),\n  the 16-bit synaptic matrices "
+                    "(synaptic_matrices.npz) and a PyNN script for\n  pyNN.spiNNaker "
+                    "(network.py); prints the report. A network that does not fit\n  fails "
+                    "with what, where and by how much, and writes nothing.\n"
+                    "--target pynn: write only the PyNN script (network.py, with "
+                    "network_data.npz when\n  its arrays are large), which runs on "
+                    "pyNN.spiNNaker, pyNN.nest or pyNN.brian2.",
+        epilog="examples:\n  neuromem export net.h5 --target spinnaker -o out/spinnaker\n"
+               "  neuromem export net.h5 --target spinnaker --machine spinn3 -o out/spinn3\n"
+               "  neuromem export net.h5 --target pynn --simulator nest -o out/pynn\n"
+               "  python out/pynn/network.py --simulator brian2 --counts counts.json")
+    export.add_argument("file", metavar="NET.h5", help="a network file written by Network.save")
+    export.add_argument("--target", required=True, choices=["spinnaker", "pynn"],
+                        help="what to write")
+    export.add_argument("-o", "--output", required=True, metavar="DIR",
+                        help="output folder (created; the files named above are replaced)")
+    export.add_argument("--machine", choices=MACHINES, default=None,
+                        help="SpiNNaker machine of --target spinnaker: one SpiNN-5 board of "
+                             "SpiNNaker1 chips, a 4-chip SpiNN-3 board, or one SpiNNaker2 "
+                             "chip (default: spinnaker1)")
+    export.add_argument("--simulator", choices=["spiNNaker", "brian2", "nest", "neuron"],
+                        default=None,
+                        help="default PyNN module of the script of --target pynn (default: "
+                             "brian2; spinnaker's script defaults to spiNNaker)")
+    export.add_argument("--duration", type=_positive_float, default=1000.0, metavar="MS",
+                        help="the script's default simulated time in ms (default: 1000)")
+    export.set_defaults(handler=_cmd_export)
     return parser
 
 

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
@@ -27,6 +28,9 @@ import numpy as np
 from neuromem.atomic import atomic_path
 from neuromem.errors import MissingDataError, NeuromemError  # noqa: F401 (re-exported)
 from neuromem.recording import Recording
+
+if TYPE_CHECKING:
+    from neuromem.hardware.spinnaker.mapping import Mapping as SpiNNakerMapping
 
 
 def _headless() -> bool:
@@ -339,6 +343,81 @@ def weight_matrix(projection, weights: np.ndarray | None = None, n_pre: int | No
     return fig
 
 
+def placement(mapping: SpiNNakerMapping, ax: Axes | None = None,
+              figsize: tuple[float, float] = (10.0, 7.0), max_chips: int = 256) -> Figure:
+    """Where a SpiNNaker mapping (:func:`neuromem.hardware.spinnaker.map_network`) puts the
+    network: the machine's chip grid (x to the right, y up), each chip a box of its application
+    cores, each used core a cell coloured by its population (legend), delay-extension cores
+    hatched, and each chip labelled with its router entries after compression. Unused cores are
+    pale. A machine of more than ``max_chips`` chips is drawn over the used chips' bounding box
+    only, to keep the figure readable."""
+    import math
+
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Patch, Rectangle
+
+    m = mapping.machine
+    n_cores = m.app_cores_per_chip
+    cols = math.ceil(math.sqrt(n_cores))
+    rows = math.ceil(n_cores / cols)
+    used = mapping.chips_used
+    if m.chips <= max_chips or not used:
+        xs, ys = range(m.width), range(m.height)
+    else:
+        xs = range(min(c[0] for c in used), max(c[0] for c in used) + 1)
+        ys = range(min(c[1] for c in used), max(c[1] for c in used) + 1)
+    pops = list(dict.fromkeys(s.population for s in mapping.slices))
+    cmap = plt.get_cmap("tab20")
+    colours = {p: (f"C{k}" if len(pops) <= 10 else cmap(k % 20)) for k, p in enumerate(pops)}
+    # a chip is a 0.9 x 0.9 box: cores in its lower 0.7, its label in the band above
+    pad, cell_w, cell_h = 0.05, 0.8 / cols, 0.6 / rows
+
+    def cell(chip: tuple[int, int], core: int) -> tuple[float, float]:
+        k = core - 1  # core 0 is the monitor; application cores are 1..n
+        return (chip[0] + pad + (k % cols) * cell_w,
+                chip[1] + pad + (rows - 1 - k // cols) * cell_h)
+
+    fig, ax = _new_axes(ax, figsize)
+    chips = [(x, y) for x in xs for y in ys]
+    ax.add_collection(PatchCollection(
+        [Rectangle(cell(c, k), cell_w, cell_h) for c in chips for k in range(1, n_cores + 1)],
+        facecolor="0.96", edgecolor="0.8", linewidth=0.3))
+    ax.add_collection(PatchCollection([Rectangle(c, 0.9, 0.9) for c in chips],
+                                      facecolor="none", edgecolor="0.35", linewidth=0.8))
+    for s in mapping.slices:
+        if s.chip[0] not in xs or s.chip[1] not in ys:
+            continue
+        extension = s.kind == "delay_extension"
+        ax.add_patch(Rectangle(cell(s.chip, s.core), cell_w, cell_h,
+                               facecolor=colours[s.population], edgecolor="k", linewidth=0.3,
+                               hatch="////" if extension else None,
+                               gid=f"{s.population}:{s.lo}:{s.hi}:{s.kind}"))
+    for c in chips:
+        entries = len(mapping.routing.get(c, []))
+        if c in used or entries:
+            ax.text(c[0] + 0.45, c[1] + 0.8, f"({c[0]},{c[1]}) {entries} entr"
+                    f"{'y' if entries == 1 else 'ies'}", ha="center", va="center",
+                    fontsize="x-small")
+    handles = [Patch(facecolor=colours[p], edgecolor="k", linewidth=0.3, label=p) for p in pops]
+    if mapping.delay_extensions:
+        handles.append(Patch(facecolor="white", edgecolor="k", hatch="////",
+                             label="delay extension"))
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize="small", title="population")
+    ax.set_xlim(xs.start - 0.1, xs.stop)
+    ax.set_ylim(ys.start - 0.1, ys.stop)
+    ax.set_aspect("equal")
+    ax.set_xticks([x + 0.45 for x in xs], [str(x) for x in xs])
+    ax.set_yticks([y + 0.45 for y in ys], [str(y) for y in ys])
+    ax.tick_params(length=0)
+    ax.set_xlabel("chip x")
+    ax.set_ylabel("chip y")
+    ax.set_title(f"{m.name}: {mapping.cores} core(s) on {len(used)} chip(s); router entries "
+                 f"per chip (limit {m.router_entries})", fontsize="medium")
+    return fig
+
+
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: float = 150, **savefig_kwargs) -> Path:
     """Save ``fig`` atomically (temporary file in the target folder, then rename), so that a
     crash or a reader watching the file never sees half an image; creates the folder. The format
@@ -355,5 +434,6 @@ def close(fig: Figure) -> None:
     plt.close(fig)
 
 
-__all__ = ["Band", "MissingDataError", "band_spikes", "close", "overview", "population_rate",
-           "raster", "rate_histogram", "resolve_bands", "save_figure", "traces"]
+__all__ = ["Band", "MissingDataError", "band_spikes", "close", "overview", "placement",
+           "population_rate", "raster", "rate_histogram", "resolve_bands", "save_figure",
+           "traces"]
