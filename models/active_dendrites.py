@@ -17,7 +17,14 @@ the ``a`` active cells of a prototype pattern. The segment matches an input (an 
   :func:`p_union_false_positive_exact` (the expectation over the random union size);
 * a vectorised Monte Carlo of binary segments: :func:`simulate_false_positive`,
   :func:`simulate_false_negative`, :func:`simulate_union_false_positive`, with the helpers
-  :func:`random_patterns` and :func:`overlap`.
+  :func:`random_patterns`, :func:`subsample`, :func:`add_noise` and :func:`overlap`;
+* spiking segments that make the same decisions (spec acceptance test 6):
+  :func:`spiking_segment_network` builds a neuromem graph (a SpikeArray of the input cells,
+  DendriticLIF cells whose segments receive unit-weight "dend" projections, threshold theta) that
+  tests segments against one input pattern per step, in many independent groups at once;
+  :func:`run_spiking_segments` runs it on torch or Brian2 and reads each cell's predictive state
+  (the backend's own dendritic event); :func:`simulate_false_positive_spiking` and
+  :func:`simulate_false_negative_spiking` are the Monte Carlo of Eq. 4 and Eq. 5/6 on those decisions.
 
 Patterns and segments are *index sets*: integer arrays of shape ``(count, size)``, one set of distinct
 cell indices per row. The simulations never build ``n``-wide matrices for sparse patterns, and process
@@ -28,14 +35,20 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
+import neuromem as nm
+
 __all__ = [
     "MCEstimate",
+    "SegmentDecisions",
+    "SpikingSegments",
+    "add_noise",
     "binomial_sigma",
     "overlap",
     "p_false_negative",
@@ -47,7 +60,13 @@ __all__ = [
     "random_patterns",
     "simulate_false_negative",
     "simulate_false_positive",
+    "simulate_false_negative_spiking",
+    "simulate_false_positive_spiking",
     "simulate_union_false_positive",
+    "run_spiking_segments",
+    "spiking_decisions",
+    "spiking_segment_network",
+    "subsample",
     "union_size",
     "union_size_distribution",
     "union_zero_fraction",
@@ -436,6 +455,35 @@ def _inactive_cells(active: np.ndarray, n: int, v: int, rng: np.random.Generator
     return ranks + below
 
 
+def subsample(patterns: np.ndarray, s: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """Segments formed the paper's way: for each row of ``patterns`` (index sets of ``a`` distinct
+    cells, shape ``(count, a)``), a uniform random subset of ``s`` of its cells, shape ``(count, s)``."""
+    patterns = np.asarray(patterns, dtype=np.int64)
+    s = _int("s", s)
+    _at_most("s", s, "a", patterns.shape[1])
+    return _subsample(patterns, s, _generator(rng))
+
+
+def add_noise(patterns: np.ndarray, n: int, v: int, rng: np.random.Generator | int | None = None
+              ) -> np.ndarray:
+    """The paper's noise model: each row of ``patterns`` (sorted index sets of ``a`` of ``n`` cells) with
+    ``v`` of its active cells turned off and ``v`` of its inactive cells turned on, both uniform.
+
+    Returns index sets of shape ``(count, a)`` (kept cells first, then the new ones; not sorted).
+    """
+    patterns = np.sort(np.asarray(patterns, dtype=np.int64), axis=1)  # _inactive_cells needs sorted rows
+    count, a = patterns.shape
+    n = _int("n", n)
+    v = _int("v", v)
+    _at_most("v", v, "a", a)
+    if n - a < v:
+        raise ValueError(f"n must be >= a + v to have v inactive cells to swap to, got n={n}, a={a}, v={v}")
+    rng = _generator(rng)
+    keep = random_patterns(a, a - v, count, rng)  # the a - v active bits that stay on
+    return np.concatenate([np.take_along_axis(patterns, keep, axis=1),
+                           _inactive_cells(patterns, n, v, rng)], axis=1)
+
+
 def simulate_false_negative(a: int, s: int, theta: int, v: int, trials: int,
                             rng: np.random.Generator | int | None = None, n: int | None = None) -> MCEstimate:
     """Monte Carlo of Eq. 5/6: the fraction of noisy versions of a pattern that its segment misses.
@@ -457,9 +505,7 @@ def simulate_false_negative(a: int, s: int, theta: int, v: int, trials: int,
     for rows in _chunks(trials, 4 * a + s):
         patterns = random_patterns(n, a, rows, rng)
         segments = _subsample(patterns, s, rng)
-        keep = random_patterns(a, a - v, rows, rng)  # the a - v active bits that stay on
-        noisy = np.concatenate([np.take_along_axis(patterns, keep, axis=1),
-                                _inactive_cells(patterns, n, v, rng)], axis=1)
+        noisy = add_noise(patterns, n, v, rng)
         misses += int(np.count_nonzero(overlap(segments, noisy) < theta))
     return MCEstimate(misses / trials, misses)
 
@@ -485,3 +531,222 @@ def simulate_union_false_positive(n: int, a: int, s: int, theta: int, M: int, tr
         inputs = random_patterns(n, a, rows, rng)
         hits += int(np.count_nonzero(overlap(union, inputs) >= theta))
     return MCEstimate(hits / trials, hits)
+
+
+# --------------------------------------------------------------------------------------------------
+# spiking segments: the same decisions made by DendriticLIF compartments in a neuromem graph
+# --------------------------------------------------------------------------------------------------
+
+#: names in the graph of :func:`spiking_segment_network`
+INPUTS = "inputs"
+SEGMENT_CELLS = "segments"
+DEND_PROJECTION = "dend"
+#: the graph's step (ms). The coincidence window and the plateau are one step each, so that every step
+#: is an independent test: a biological 50-200 ms plateau would run one pattern's decision into the next.
+SPIKING_DT = 1.0
+
+
+@dataclass(frozen=True)
+class SpikingSegments:
+    """Binary segments tested against a sequence of input patterns, as a neuromem graph.
+
+    The graph (built by :func:`spiking_segment_network`): a SpikeArray ``inputs`` of ``groups * n``
+    cells, group g owning cells ``g n .. g n + n - 1``; a DendriticLIF population ``segments`` whose
+    cells own ``per_cell`` segments each (segment k of group g is segment ``g per_group + k`` of the
+    population, on cell ``(g per_group + k) // per_cell``); one projection ``dend`` of unit weights onto
+    receptor "dend", one synapse per (cell of D, segment). Pattern t of group g is emitted at step t
+    and arrives at step t + 1, where the segment's window sum is the overlap D.A; a sum >= ``theta``
+    is a dendritic event, which makes its cell predictive at step t + 2 (for one step).
+    """
+
+    network: nm.Network
+    n: int
+    theta: int
+    n_patterns: int
+    groups: int
+    per_group: int
+    grouped: bool  # the caller's arrays had a group axis (and so do the results)
+    per_cell: int = 1
+
+    @property
+    def steps(self) -> int:
+        """Steps to simulate: every pattern's arrival and the step of its predictive state."""
+        return self.n_patterns + 2
+
+
+class SegmentDecisions(NamedTuple):
+    """What a spiking run decided: ``decisions[t, (g,) c]`` (cell c was predictive after pattern t: one
+    of its segments made a dendritic event; with one segment per cell, c is the segment) and
+    ``overlaps[t, (g,) k]`` (segment k's window sum, D.A)."""
+
+    decisions: np.ndarray
+    overlaps: np.ndarray
+
+
+def _index_sets(name: str, values: object, n: int, ndim: int) -> np.ndarray:
+    """``values`` as an int64 array of ``ndim`` dims of index sets over range(n) (negative = padding)."""
+    arr = np.asarray(values)
+    if arr.ndim != ndim or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError(f"{name} must be an integer array of {ndim} dimensions, got shape {arr.shape} "
+                         f"and dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    if arr.size and arr.max() >= n:
+        raise ValueError(f"{name} holds cell {int(arr.max())}, outside range(n), n={n}")
+    ordered = np.sort(arr, axis=-1)
+    # a repeated cell would be a second synapse (or spike) and count twice in the window sum
+    if ((ordered[..., 1:] == ordered[..., :-1]) & (ordered[..., 1:] >= 0)).any():
+        raise ValueError(f"{name}: a row repeats a cell (each row must be a set of distinct cells)")
+    return arr
+
+
+def spiking_segment_network(segments: np.ndarray, patterns: np.ndarray, n: int, theta: int,
+                            per_cell: int = 1) -> SpikingSegments:
+    """The neuromem graph that tests binary segments against input patterns with DendriticLIF cells.
+
+    ``segments``: index sets of presynaptic cells, shape ``(K, s)``, or ``(G, K, s)`` for G groups
+    with their own inputs; negative entries are padding (segments of different sizes). ``patterns``:
+    index sets of active cells, one pattern per step, shape ``(T, a)``, or ``(T, G, a)`` (pattern t of
+    group g reaches only that group's segments); negative entries are padding. Cells lie in
+    ``range(n)`` (per group). ``theta``: the NMDA threshold, a positive integer (Eq. 1:
+    match <=> D.A >= theta). Groups let one run test many independent patterns at once: G T patterns
+    against K segments each. ``per_cell``: segments per cell (K a multiple of it); a cell is predictive
+    when any of its segments matches (a neuron of the paper: a set of independent segments). Run it
+    with :func:`run_spiking_segments`.
+    """
+    n = _int("n", n, minimum=1)
+    theta = _int("theta", theta, minimum=1)
+    grouped = np.ndim(segments) == 3
+    segments = _index_sets("segments", segments, n, 3 if grouped else 2)
+    patterns = _index_sets("patterns", patterns, n, 3 if grouped else 2)
+    if not grouped:
+        segments, patterns = segments[None], patterns[:, None]
+    groups, per_group, _ = segments.shape
+    if patterns.shape[1] != groups:
+        raise ValueError(f"patterns has {patterns.shape[1]} groups but segments has {groups}")
+    per_cell = _int("per_cell", per_cell, minimum=1)
+    if per_group % per_cell:
+        raise ValueError(f"segments per group ({per_group}) must be a multiple of per_cell={per_cell}")
+    net = nm.Network("spiking-segments", dt=SPIKING_DT)
+    net.add(INPUTS, _pattern_source(patterns, n))
+    net.add(SEGMENT_CELLS, nm.DendriticLIF(groups * per_group // per_cell, segments=per_cell,
+                                           theta=float(theta), window=SPIKING_DT, plateau=SPIKING_DT,
+                                           v_plateau=0.0))
+    pre, post = _segment_synapses(segments, n)
+    net.connect(INPUTS, SEGMENT_CELLS, nm.FromList(pre, post), weight=1.0, delay=SPIKING_DT,
+                receptor="dend", name=DEND_PROJECTION)
+    return SpikingSegments(net, n, theta, patterns.shape[0], groups, per_group, grouped, per_cell)
+
+
+def _pattern_source(patterns: np.ndarray, n: int) -> nm.SpikeArray:
+    """Pattern t (of each group g) as spikes at step t of input cells ``g n + cell``."""
+    steps, groups, _ = patterns.shape
+    t, g, _ = np.indices(patterns.shape)
+    valid = patterns >= 0
+    cells = (g * n + patterns)[valid]
+    return nm.SpikeArray(groups * n, t[valid] * SPIKING_DT, cells)
+
+
+def _segment_synapses(segments: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pre, post) of the unit synapses: input cell ``g n + cell`` onto segment cell ``g K + k``."""
+    groups, per_group, _ = segments.shape
+    g, k, _ = np.indices(segments.shape)
+    valid = segments >= 0
+    return (g * n + segments)[valid], (g * per_group + k)[valid]
+
+
+def run_spiking_segments(model: SpikingSegments, backend: str = "torch", **options: object
+                         ) -> SegmentDecisions:
+    """Simulate a :class:`SpikingSegments` graph and read each segment's decision on each pattern.
+
+    ``backend``: "torch" or "brian2" (``target`` defaults to "numpy" there, which needs no compiler);
+    ``options`` go to :func:`neuromem.compile`. The decision is the backend's own dendritic event (the
+    cell's predictive state one step after the pattern arrived); the overlap is the recorded window sum.
+    Returns arrays of shape ``(T, K)``, or ``(T, G, K)`` for grouped inputs.
+    """
+    if backend == "brian2":
+        options.setdefault("target", "numpy")
+    sim = nm.compile(model.network, backend=backend, **options)
+    rec = sim.run(model.steps * SPIKING_DT, record={SEGMENT_CELLS: ["segment", "predictive"]})
+    sums = rec.state(SEGMENT_CELLS, "segment").values[:, 0, :]
+    predictive = rec.state(SEGMENT_CELLS, "predictive").values[:, 0, :]
+    t = np.arange(model.n_patterns)
+    shape = (model.n_patterns, model.groups, model.per_group)
+    decisions = (predictive[t + 2] > 0.5).reshape(shape[:2] + (model.per_group // model.per_cell,))
+    overlaps = np.rint(sums[t + 1]).astype(np.int64).reshape(shape)
+    if not model.grouped:
+        decisions, overlaps = decisions[:, 0], overlaps[:, 0]
+    return SegmentDecisions(decisions, overlaps)
+
+
+def spiking_decisions(segments: np.ndarray, patterns: np.ndarray, n: int, theta: int,
+                      backend: str = "torch", per_cell: int = 1, **options: object) -> SegmentDecisions:
+    """:func:`spiking_segment_network` and :func:`run_spiking_segments` in one call."""
+    model = spiking_segment_network(segments, patterns, n, theta, per_cell)
+    return run_spiking_segments(model, backend, **options)
+
+
+# decisions one spiking network may hold: the recorded sums and states of K segments over T steps
+_SPIKING_DECISIONS = 1_000_000
+
+
+def simulate_false_positive_spiking(n: int, a: int, s: int, theta: int, trials: int,
+                                    rng: np.random.Generator | int | None = None, *,
+                                    backend: str = "torch", steps: int = 100,
+                                    **options: object) -> MCEstimate:
+    """Monte Carlo of Eq. 4 with the decisions of a spiking network (:func:`spiking_segment_network`).
+
+    ``ceil(trials / steps)`` fresh segments (each subsamples ``s`` of the ``a`` active cells of a fresh
+    random pattern) see ``steps`` fresh random inputs, one per step; the first ``trials`` decisions
+    count. The decisions of one segment on different inputs, and of different segments on one input,
+    are pairwise independent (given either one, the other's overlap is Hypergeom(n, s, a)), so the count
+    has exactly the binomial variance of ``trials`` independent trials. Returns (rate, count).
+    """
+    n, a, s, theta, trials = _check_sim(n, a, s, theta, trials)
+    steps = _int("steps", steps, minimum=1)
+    theta = _int("theta", theta, minimum=1)
+    rng = _generator(rng)
+    hits, done = 0, 0
+    while done < trials:
+        rows = min(steps, trials - done)
+        per_step = min(-(-(trials - done) // rows), max(1, _SPIKING_DECISIONS // rows))
+        segments = _subsample(random_patterns(n, a, per_step, rng), s, rng)
+        inputs = random_patterns(n, a, rows, rng)
+        decided = spiking_decisions(segments, inputs, n, theta, backend, **options).decisions
+        take = min(decided.size, trials - done)
+        hits += int(np.count_nonzero(decided.ravel()[:take]))
+        done += take
+    return MCEstimate(hits / trials, hits)
+
+
+def simulate_false_negative_spiking(a: int, s: int, theta: int, v: int, trials: int,
+                                    rng: np.random.Generator | int | None = None, *,
+                                    n: int | None = None, backend: str = "torch", steps: int = 20,
+                                    **options: object) -> MCEstimate:
+    """Monte Carlo of Eq. 5/6 with the decisions of a spiking network (:func:`spiking_segment_network`).
+
+    ``ceil(trials / steps)`` groups, each with its own ``n`` input cells (default ``2 a + v``; the rate
+    does not depend on it), a prototype pattern of ``a`` active cells and one segment of ``s`` of them;
+    every step shows each group a fresh noisy version of its prototype (:func:`add_noise`, ``v`` bits
+    swapped). A false negative is a step without a dendritic event. One segment per group keeps the
+    decisions pairwise independent (binomial variance). Returns (rate, count).
+    """
+    a = _int("a", a)
+    v = _int("v", v)
+    n = 2 * a + v if n is None else _int("n", n)
+    n, a, s, theta, trials = _check_sim(n, a, s, theta, trials)
+    theta = _int("theta", theta, minimum=1)
+    steps = _int("steps", steps, minimum=1)
+    rng = _generator(rng)
+    misses, done = 0, 0
+    while done < trials:
+        rows = min(steps, trials - done)
+        groups = min(-(-(trials - done) // rows), max(1, _SPIKING_DECISIONS // rows))
+        prototypes = random_patterns(n, a, groups, rng)
+        segments = _subsample(prototypes, s, rng)[:, None, :]
+        noisy = add_noise(np.repeat(prototypes, rows, axis=0), n, v, rng)
+        inputs = noisy.reshape(groups, rows, a).transpose(1, 0, 2)
+        decided = spiking_decisions(segments, inputs, n, theta, backend, **options).decisions
+        take = min(decided.size, trials - done)
+        misses += int(np.count_nonzero(~decided.ravel()[:take]))
+        done += take
+    return MCEstimate(misses / trials, misses)
