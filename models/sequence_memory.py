@@ -265,7 +265,7 @@ class SequenceMemory:
         burst_cells = (bursting[:, None] * cpc + np.arange(cpc)).ravel()
         winners = [correct_cells]
         learning: list[int] = []  # segments to reinforce and grow
-        new_segments: list[int] = []  # segments to grow from nothing
+        new_segments: list[int] = []  # cells that get a new segment
         matching_cols = self.seg_cell[self.matching_segments] // cpc
         for col in bursting:
             matching = self.matching_segments[matching_cols == col]
@@ -288,6 +288,8 @@ class SequenceMemory:
 
     def _learn(self, correct: np.ndarray, learning: list[int], new_cells: list[int], prev_active: np.ndarray,
                prev_winners: np.ndarray, driven: np.ndarray, matching_cols: np.ndarray) -> None:
+        """Reinforce and grow the segments that predicted or best matched, grow new segments on
+        ``new_cells``, punish the matching segments of silent columns."""
         reinforce = np.concatenate([correct, np.asarray(learning, dtype=np.int64)])
         self._adapt(reinforce, prev_active, self.permanence_increment, self.permanence_decrement)
         for row in reinforce:
