@@ -1,7 +1,7 @@
 """Active-dendrite theory (Ahmad & Hawkins 2016) and its binary Monte Carlo: spec acceptance tests 1-5 and 7.
 
 Spec: shared/specs/active_dendrites.md (§2.2 equations, §2.3 worked examples). Test 6 (spiking
-equivalence) waits for the dendritic-segment graph primitive.
+equivalence on both simulation backends) is in tests/test_dendrites_spiking.py.
 """
 
 from __future__ import annotations
