@@ -57,7 +57,7 @@ def test_bad_options_are_refused(options, message):
 
 
 def test_unknown_backend_lists_the_known_ones():
-    with pytest.raises(nm.BackendError, match="brian2, torch"):
+    with pytest.raises(nm.BackendError, match="brian2, spinnaker, torch"):
         nm.compile(cuba.build(80, 20), backend="nest")
 
 
