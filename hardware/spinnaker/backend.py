@@ -15,13 +15,14 @@ import numpy as np
 from neuromem.hardware.spinnaker.fixed import FixedLIF
 from neuromem.hardware.spinnaker.machine import Machine, spinnaker1
 from neuromem.hardware.spinnaker.mapping import Mapping, map_network
+from neuromem.hardware.spinnaker.stdp_fixed import fixed_stdp_class
 
 from neuromem.backends.base import Backend, Simulation
 from neuromem.backends.torch_backend import TorchSimulation
-from neuromem.errors import BackendError, UnsupportedError
+from neuromem.errors import BackendError
 from neuromem.ir.nodes import LIF
 from neuromem.ir.values import realise
-from neuromem.plan import Plan, build_plan
+from neuromem.plan import Plan, SpiNNakerSTDPPlan, build_plan
 
 
 def energy_estimate(mapping: Mapping, packets: int, duration_ms: float) -> dict[str, float]:
@@ -40,7 +41,8 @@ class SpiNNakerSimulation(TorchSimulation):
     backend_name = "spinnaker"
 
     def __init__(self, plan: Plan, mapping: Mapping, params: dict[str, dict], device: str = "cpu",
-                 num_threads: int | None = 1) -> None:
+                 num_threads: int | None = 1, stdp_taus: dict | None = None,
+                 smulbb: bool = False) -> None:
         self.mapping = mapping
         shifts = {name: tuple(mapping.ring_buffers[(name, r)].shift
                               if (name, r) in mapping.ring_buffers else 0
@@ -53,7 +55,9 @@ class SpiNNakerSimulation(TorchSimulation):
         # weights leave the mapping as 16-bit integers; float64 sums of them are exact
         super().__init__(plan, device=device, dtype="float64",
                          weight_map=lambda proj: mapping.weights_int[proj.name].astype(np.float64),
-                         arithmetic=arithmetic, num_threads=num_threads, kernels="torch")
+                         arithmetic=arithmetic, num_threads=num_threads, kernels="torch",
+                         rule_classes={SpiNNakerSTDPPlan: fixed_stdp_class(mapping, stdp_taus or {},
+                                                                           smulbb)})
         self.sources_with_targets = {p.pre for p in plan.projections}
 
     def _meta(self) -> dict[str, Any]:
@@ -87,13 +91,10 @@ class SpiNNakerBackend(Backend):
         if method != "spinnaker":
             raise BackendError("spinnaker backend: the arithmetic is sPyNNaker's; method must be "
                                f"'spinnaker', got {method!r}")
-        mapping = map_network(net, machine)
-        for proj in net.projections:
-            if proj.plasticity is not None:
-                raise UnsupportedError(f"spinnaker backend: the fixed-point form of "
-                                       f"{type(proj.plasticity).__name__} (projection "
-                                       f"'{proj.name}') is not implemented yet; run it on torch "
-                                       "or brian2")
+        mapping = map_network(net, machine)  # refuses rules other than SpiNNakerSTDP
+        taus = {p.name: (p.plasticity.tau_plus / machine.dt, p.plasticity.tau_minus / machine.dt)
+                for p in net.projections if p.plasticity is not None}
+        options.setdefault("stdp_taus", taus)
         plan = build_plan(net, dt=machine.dt, method="spinnaker", seed=seed, trials=trials)
         params = {}
         for name, node in net.nodes.items():
@@ -104,13 +105,15 @@ class SpiNNakerBackend(Backend):
         return self.build(plan, mapping=mapping, params=params, **options)
 
     def build(self, plan: Plan, mapping: Mapping | None = None, params=None, device: str = "cpu",
-              num_threads: int | None = 1, **options: Any) -> Simulation:
+              num_threads: int | None = 1, stdp_taus: dict | None = None, smulbb: bool = False,
+              **options: Any) -> Simulation:
         if options:
             raise BackendError(f"spinnaker backend: unknown option(s) {', '.join(sorted(options))}")
         if mapping is None:
             raise BackendError("spinnaker backend: compile through neuromem.compile(net, "
                                "backend='spinnaker'), which maps the network first")
-        return SpiNNakerSimulation(plan, mapping, params, device=device, num_threads=num_threads)
+        return SpiNNakerSimulation(plan, mapping, params, device=device, num_threads=num_threads,
+                                   stdp_taus=stdp_taus, smulbb=smulbb)
 
 
 __all__ = ["SpiNNakerBackend", "SpiNNakerSimulation", "energy_estimate"]

@@ -293,7 +293,8 @@ class TorchSimulation(Simulation):
 
     def __init__(self, plan: Plan, device: str | torch.device = "cpu", dtype: str = "float64",
                  weight_map: WeightMap = identity_weights, arithmetic: type = FloatLIF,
-                 num_threads: int | None = 1, kernels: str = "auto") -> None:
+                 num_threads: int | None = 1, kernels: str = "auto",
+                 rule_classes: dict | None = None) -> None:
         super().__init__(plan)
         # Each step's tensors are small (trials x neurons): intra-op threads gain little on them
         # and their spin-waits cost milliseconds per operation when the cores are busy, so the
@@ -334,7 +335,7 @@ class TorchSimulation(Simulation):
                            for pop, receptor, lo, hi in self.deliveries]
         self.fanouts: dict[str, _Fanout] = {}
         self.events, self.astrocytes, self.histories = build_event_synapses(
-            plan, trials, self.device, dtype_, offsets)
+            plan, trials, self.device, dtype_, offsets, rule_classes)
         self.segment_inputs = {name: [e for e in self.events if isinstance(e, SegmentProjection)
                                       and e.proj.post == name] for name in self.lifs}
         for name in plan.populations:

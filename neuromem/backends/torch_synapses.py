@@ -329,7 +329,8 @@ class AstrocyteState:
 
 
 def build_event_synapses(plan: Plan, trials: int, device: torch.device, dtype: torch.dtype,
-                         offsets: dict[int, int]) -> tuple[list[EventProjection],
+                         offsets: dict[int, int], rule_classes: dict | None = None
+                         ) -> tuple[list[EventProjection],
                                                           dict[str, AstrocyteState],
                                                           dict[str, SpikeHistory]]:
     """The event-level projections and astrocytes of ``plan``, with the spike histories they
@@ -357,6 +358,9 @@ def build_event_synapses(plan: Plan, trials: int, device: torch.device, dtype: t
             out.append(SegmentProjection(proj, trials, device, dtype, histories, window))
         elif isinstance(proj.rule, STDPPlan):
             out.append(STDPProjection(proj, trials, device, dtype, histories, offsets[k]))
+        elif rule_classes and type(proj.rule) in rule_classes:  # a device's own arithmetic
+            out.append(rule_classes[type(proj.rule)](proj, trials, device, dtype, histories,
+                                                     offsets[k]))
         elif isinstance(proj.rule, SpiNNakerSTDPPlan):
             out.append(SpiNNakerSTDPProjection(proj, trials, device, dtype, histories, offsets[k]))
         elif isinstance(proj.rule, AstroSTDPPlan):
