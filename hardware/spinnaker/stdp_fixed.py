@@ -26,7 +26,7 @@ import math
 import numpy as np
 import torch
 
-from neuromem.backends.torch_synapses import EventProjection
+from neuromem.backends.torch_synapses import DelayedPush, EventProjection
 from neuromem.plan import SpiNNakerSTDPPlan
 
 STDP_FIXED_POINT = 11
@@ -90,7 +90,7 @@ def fixed_stdp_class(mapping, taus: dict[str, tuple[float, float]], smulbb: bool
             # per trial, per post neuron: [(time, trace)], a placeholder at time 0 first
             self.post_events = [[[(0, 0)] for _ in range(proj.n_post)] for _ in range(trials)]
             self.pre_hist, self.post_hist = histories[proj.pre], histories[proj.post]
-            self.cols = torch.as_tensor(proj.post_idx + offset, dtype=torch.long, device=device)
+            self.push = DelayedPush(proj.delay_steps, proj.post_idx + offset, device)
             self._fired: np.ndarray | None = None
             self.w = torch.as_tensor(self.w_int * self.sign / scale, device=device, dtype=dtype)
             self._scale = scale
@@ -148,16 +148,8 @@ def fixed_stdp_class(mapping, taus: dict[str, tuple[float, float]], smulbb: bool
             if self._fired is None:
                 return
             fired = torch.as_tensor(self._fired[:, self.pre_idx], device=self.device)
-            contrib = torch.where(fired, torch.as_tensor(self.w_int * self.sign,
-                                                         device=self.device, dtype=self.dtype),
-                                  self._zero)
-            d = self.delay
-            if d.size and (d == d[0]).all():
-                buffer.slots[(step + int(d[0])) % buffer.length].index_add_(1, self.cols, contrib)
-            else:
-                flat = ((step + torch.as_tensor(d, device=self.device)) % buffer.length) \
-                    * buffer.width + self.cols
-                buffer.data.view(buffer.data.shape[0], -1).index_add_(1, flat, contrib)
+            weights = torch.as_tensor(self.w_int * self.sign, device=self.device, dtype=self.dtype)
+            self.push(step, buffer, torch.where(fired, weights, self._zero))
 
         def weights(self) -> torch.Tensor:
             return self.w

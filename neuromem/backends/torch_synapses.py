@@ -113,6 +113,24 @@ class EventProjection:
         pass
 
 
+class DelayedPush:
+    """Step 6 for rules whose presynaptic spike transmits the weight it has now: each synapse's
+    contribution goes into the arrival buffer ``delay`` steps ahead, in synapse order."""
+
+    def __init__(self, delay_steps: np.ndarray, cols: np.ndarray, device: torch.device) -> None:
+        d = delay_steps
+        self.uniform = int(d[0]) if d.size and (d == d[0]).all() else None
+        self.delay = torch.as_tensor(d, dtype=torch.long, device=device)
+        self.cols = torch.as_tensor(cols, dtype=torch.long, device=device)
+
+    def __call__(self, step: int, buffer, contrib: torch.Tensor) -> None:
+        if self.uniform is not None:
+            buffer.slots[(step + self.uniform) % buffer.length].index_add_(1, self.cols, contrib)
+        else:
+            flat = ((step + self.delay) % buffer.length) * buffer.width + self.cols
+            buffer.data.view(buffer.data.shape[0], -1).index_add_(1, flat, contrib)
+
+
 class _ArrivalDelivery:
     """Step 1 for rules whose PSP carries the weight as it is at arrival: the arrivals of this
     step are added, weight by weight in synapse order, to the projection's buffer columns."""
@@ -198,10 +216,7 @@ class SpiNNakerSTDPProjection(EventProjection):
         # a post spike at t counts at t + d: the post side is read with the synaptic delay
         self.post = _Gather(histories[proj.post], proj.post_idx, proj.delay_steps, device)
         self.pre = _Gather(histories[proj.pre], proj.pre_idx, None, device)
-        self.cols = torch.as_tensor(proj.post_idx + offset, dtype=torch.long, device=device)
-        d = proj.delay_steps
-        self.uniform_delay = int(d[0]) if d.size and (d == d[0]).all() else None
-        self.delay = torch.as_tensor(d, dtype=torch.long, device=device)
+        self.push = DelayedPush(proj.delay_steps, proj.post_idx + offset, device)
         self._fired: torch.Tensor | None = None
 
     def update(self, step: int) -> None:
@@ -225,13 +240,7 @@ class SpiNNakerSTDPProjection(EventProjection):
     def schedule(self, step: int, buffer) -> None:
         if self._fired is None:
             return
-        contrib = torch.where(self._fired, self.w, self._zero)
-        if self.uniform_delay is not None:
-            buffer.slots[(step + self.uniform_delay) % buffer.length].index_add_(
-                1, self.cols, contrib)
-        else:
-            flat = ((step + self.delay) % buffer.length) * buffer.width + self.cols
-            buffer.data.view(buffer.data.shape[0], -1).index_add_(1, flat, contrib)
+        self.push(step, buffer, torch.where(self._fired, self.w, self._zero))
 
 
 class AstroSTDPProjection(EventProjection):
