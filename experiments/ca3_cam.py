@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     for name in ("e1", "stress"):
         p = sub.add_parser(name)
         p.add_argument("--out", required=True)
-        p.add_argument("--backend", choices=["torch", "brian2"], default="torch")
+        p.add_argument("--backend", choices=["torch", "brian2", "spinnaker"], default="torch")
         p.add_argument("--pairing", choices=["all_to_all", "nearest"], default="all_to_all")
         if name == "stress":
             p.add_argument("--period", type=float, default=14.0,
