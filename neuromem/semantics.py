@@ -94,8 +94,8 @@ def lif_coefficients(tau_m, c_m, v_rest, i_offset, tau_syn_e, tau_syn_i, dt: flo
     if method == "spinnaker":
         a_vv = np.exp(-dt / tau_m)
         gain = -np.expm1(-dt / tau_m) * tau_m / c_m  # R (1 - exp(-dt/tau_m))
-        a_ve = gain * (tau_e / dt) * -np.expm1(-dt / tau_e)
-        a_vi = gain * (tau_i / dt) * -np.expm1(-dt / tau_i)
+        a_ve = gain * synaptic_input_init(tau_e, dt)
+        a_vi = gain * synaptic_input_init(tau_i, dt)
         a_v0 = -np.expm1(-dt / tau_m) * v_inf
         a_ee = np.exp(-dt / tau_e)
         a_ii = np.exp(-dt / tau_i)
@@ -115,6 +115,13 @@ def lif_coefficients(tau_m, c_m, v_rest, i_offset, tau_syn_e, tau_syn_i, dt: flo
         a_v0 = -np.expm1(-dt / tau_m) * v_inf
     return LIFCoefficients(*(np.array(a, dtype=np.float64) for a in
                              (a_vv, a_ve, a_vi, a_v0, a_ee, a_ii)))
+
+
+def synaptic_input_init(tau_syn, dt: float) -> np.ndarray:
+    """sPyNNaker's ``init`` factor: an arriving weight counts as its mean over the step,
+    ``(tau_syn / dt) (1 - exp(-dt / tau_syn))``."""
+    tau_syn = np.asarray(tau_syn, dtype=np.float64)
+    return (tau_syn / dt) * -np.expm1(-dt / tau_syn)
 
 
 def _current_to_voltage(tau_m, tau_s, c_m, dt):
@@ -153,4 +160,5 @@ def stream_seed(seed: int, trial: int, name: str, purpose: int) -> np.random.See
 STREAM_INIT, STREAM_SOURCE = 1, 2
 
 __all__ = ["CURRENT_UPDATE", "INTEGRATION_METHODS", "LIFCoefficients", "LIF_UPDATE", "STEP_ORDER",
-           "bernoulli_probability", "lif_coefficients", "refractory_steps", "stream_seed"]
+           "bernoulli_probability", "lif_coefficients", "refractory_steps", "stream_seed",
+           "synaptic_input_init"]

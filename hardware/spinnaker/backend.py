@@ -102,6 +102,7 @@ class SpiNNakerBackend(Backend):
                 params[name] = {f: realise(getattr(node, f), node.size) for f in
                                 ("tau_m", "c_m", "v_rest", "v_thresh", "v_reset", "tau_syn_e",
                                  "tau_syn_i", "tau_refrac", "i_offset")}
+                params[name]["dt"] = machine.dt
         return self.build(plan, mapping=mapping, params=params, **options)
 
     def build(self, plan: Plan, mapping: Mapping | None = None, params=None, device: str = "cpu",

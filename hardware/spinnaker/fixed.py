@@ -22,6 +22,7 @@ import torch
 
 from neuromem.errors import UnsupportedError
 from neuromem.plan import LIFPlan
+from neuromem.semantics import synaptic_input_init
 
 ONE = 1 << 15  # s16.15
 ACCUM_MIN, ACCUM_MAX = -(1 << 31), (1 << 31) - 1
@@ -58,19 +59,20 @@ class FixedLIF:
             return torch.as_tensor(conv(np.broadcast_to(values, (n,))), device=device)
 
         p = params
+        dt = float(p["dt"])
         self.shifts = shifts
         self.v_rest = col(p["v_rest"], to_accum)
         self.r = col(p["tau_m"] / p["c_m"], to_accum)
-        self.exp_tc = col(np.exp(-1.0 / p["tau_m"]), to_u032)
+        self.exp_tc = col(np.exp(-dt / p["tau_m"]), to_u032)
         self.i_offset = col(p["i_offset"], to_accum)
         self.v_thresh = col(p["v_thresh"], to_accum)
         self.v_reset = col(p["v_reset"], to_accum)
-        self.t_refract = col(np.ceil(np.asarray(p["tau_refrac"], dtype=np.float64) - 1e-9),
+        self.t_refract = col(np.ceil(np.asarray(p["tau_refrac"], dtype=np.float64) / dt - 1e-9),
                              lambda x: x.astype(np.int64))
-        self.decay = torch.stack([col(np.exp(-1.0 / p["tau_syn_e"]), to_u032),
-                                  col(np.exp(-1.0 / p["tau_syn_i"]), to_u032)])
-        self.init = torch.stack([col(p["tau_syn_e"] * -np.expm1(-1.0 / p["tau_syn_e"]), to_u032),
-                                 col(p["tau_syn_i"] * -np.expm1(-1.0 / p["tau_syn_i"]), to_u032)])
+        self.decay = torch.stack([col(np.exp(-dt / p["tau_syn_e"]), to_u032),
+                                  col(np.exp(-dt / p["tau_syn_i"]), to_u032)])
+        self.init = torch.stack([col(synaptic_input_init(p["tau_syn_e"], dt), to_u032),
+                                 col(synaptic_input_init(p["tau_syn_i"], dt), to_u032)])
         self.v = torch.as_tensor(to_accum(plan.v_init), device=device).clone()
         self.syn = torch.zeros((trials, 2, n), dtype=torch.int64, device=device)
         self.timer = torch.zeros((trials, n), dtype=torch.int64, device=device)

@@ -336,6 +336,7 @@ class TorchSimulation(Simulation):
         self.fanouts: dict[str, _Fanout] = {}
         self.events, self.astrocytes, self.histories = build_event_synapses(
             plan, trials, self.device, dtype_, offsets, rule_classes)
+        self.event_by_name = {ev.name: ev for ev in self.events}
         self.segment_inputs = {name: [e for e in self.events if isinstance(e, SegmentProjection)
                                       and e.proj.post == name] for name in self.lifs}
         for name in plan.populations:
@@ -478,10 +479,6 @@ class TorchSimulation(Simulation):
         return Recording(self.dt, step0 * self.dt, (step0 + n_steps) * self.dt,
                          {name: p.size for name, p in self.plan.populations.items()},
                          assemble_spikes(self.plan, chunks), states, weights=weight_snaps)
-
-    @property
-    def event_by_name(self) -> dict[str, Any]:
-        return {ev.name: ev for ev in self.events}
 
     def _state(self, pop: str, var: str) -> torch.Tensor:
         if pop in self.astrocytes:

@@ -100,7 +100,7 @@ def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
             bad(f"an astrocyte is one global integrator: size must be 1, got {node.size}", "size")
         for fld in ("tau", "bias", "init", "w_scale", "decay"):
             value = getattr(node, fld)
-            if not (isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)):
+            if not (_finite_number(value)):
                 bad(f"must be a finite number, got {value!r}", fld)
             elif fld in ("tau", "decay") and value <= 0:
                 bad(f"must be > 0, got {value}", fld)
@@ -132,6 +132,11 @@ def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
     return out
 
 
+def _finite_number(value) -> bool:
+    """A plain finite number (scalar fields of segments, astrocytes and rules)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and bool(np.isfinite(value))
+
+
 def _segment_problems(name: str, node: DendriticLIF, dt: float) -> list[ValidationError]:
     out: list[ValidationError] = []
 
@@ -142,7 +147,7 @@ def _segment_problems(name: str, node: DendriticLIF, dt: float) -> list[Validati
         bad(f"segments per cell must be a positive integer, got {node.segments!r}", "segments")
     for fld in ("theta", "window", "plateau", "v_plateau"):
         value = getattr(node, fld)
-        if not (isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)):
+        if not (_finite_number(value)):
             bad(f"must be a finite number, got {value!r}", fld)
             continue
         if fld == "theta" and value <= 0:
@@ -196,7 +201,7 @@ def _rule_problems(net, key: str, proj: Projection) -> list[ValidationError]:
         bad("dendritic-segment synapses are not plastic in this version", "type")
     for fld in rule.numeric_fields():
         value = getattr(rule, fld)
-        if not (isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)):
+        if not (_finite_number(value)):
             bad(f"must be a finite number, got {value!r}", fld)
         elif fld in rule.POSITIVE and value <= 0:
             bad(f"must be > 0, got {value}", fld)
