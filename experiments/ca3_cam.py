@@ -2,15 +2,19 @@
 workloads whose expected answers follow from the memory's definition.
 
     python experiments/ca3_cam.py e1 --out out/ca3 [--backend torch|brian2] [--pairing nearest]
-    python experiments/ca3_cam.py stress --out out/ca3 [--period 14] [--backend ...]
+    python experiments/ca3_cam.py stress --out out/ca3 [--learn-gap 7 --recall-gap 6] [--backend ...]
 
 ``e1`` writes the raster (every population, input and output bands), the two learned weight
 matrices, and a table of the 9 operations with the paper's expected output and ours, and prints
-how many (time, index set) pairs match. ``stress`` runs a MemTest-like sweep on a 5 x 10 memory
-(learn binary(i+1) under every cue, recall all, overwrite every cue with the complement, recall
-all, by cue and by content) and fills a 16-cue memory, and prints the fraction of operations
-answered as the definition says: a recall by cue returns what was stored last under the cue; a
-recall by content returns every cue whose last stored content shares a bit with the fragment.
+how many (time, index set) pairs match. ``stress`` runs, in one simulation each, a MemTest-like
+sweep on a 5 x 10 memory in the spirit of the paper's testbench 2 (learn binary(i+1) under
+every cue, recall all by cue and by content, overwrite every cue with the complement, recall all,
+restore, recall all: 60 operations) and fills a 16-cue memory (38 operations), at the paper's
+testbench spacing (14 ms) and at the minimum (7 ms after a learn, 6 after a recall). It writes
+``stress.md``: the recalls answered as the definition says (a recall by cue returns what was
+stored last under the cue; a recall by content every cue whose last stored content shares a bit
+with the fragment), each wrong answer with what was extra and missing, and the weight wear of
+the stored memories.
 """
 
 from __future__ import annotations
@@ -74,73 +78,80 @@ def e1(args) -> int:
     return 0
 
 
-def memtest(c: int, m: int) -> list[tuple[str, int | None, frozenset[int]]]:
-    """Learn binary(i+1) under cue i, recall all by cue and by content, overwrite each cue
-    with the complement, recall all again."""
-    def bits(v: int) -> frozenset[int]:
-        return frozenset(b for b in range(m) if (v >> b) & 1)
-
-    ops: list[tuple[str, int | None, frozenset[int]]] = []
-    for stage in (lambda i: bits(i + 1), lambda i: frozenset(range(m)) - bits(i + 1)):
-        ops += [("learn", i, stage(i)) for i in range(c)]
-        ops += [("recall_cue", i, frozenset()) for i in range(c)]
-        ops += [("recall_content", None, frozenset({b})) for b in range(m)]
-    return ops
+WORKLOADS = {"memtest 5x10": (lambda: ca.memtest_workload(5, 10), 5, 10),
+             "fill 16x6": (lambda: ca.fill_workload(16, 6), 16, 6)}
 
 
-def fill16(m: int = 6, seed: int = 0) -> list[tuple[str, int | None, frozenset[int]]]:
-    rng = np.random.default_rng(seed)
-    contents = [frozenset(int(b) for b in np.flatnonzero(rng.random(m) < 0.4)) or frozenset({0})
-                for _ in range(16)]
-    return ([("learn", i, contents[i]) for i in range(16)]
-            + [("recall_cue", i, frozenset()) for i in range(16)]
-            + [("recall_content", None, frozenset({b})) for b in range(m)])
+def run_workload(ops, c: int, m: int, backend: str, pairing: str, options: dict):
+    """One simulation of the whole schedule; returns (results, expected answers, final S1 and
+    S2 weight matrices)."""
+    results, rec = ca.run_operations(ops, c, m, backend=backend, stdp_params={"pairing": pairing},
+                                     **options)
+    weights = {}
+    shapes = {ca.PLASTIC[0]: (c, m), ca.PLASTIC[1]: (m, c)}
+    for name in ca.PLASTIC:
+        proj = ca.build(c, m).projection(name)
+        w = np.zeros(shapes[name])
+        w[proj.pre_idx, proj.post_idx] = rec.weight_snapshots(name)[1][-1]
+        weights[name] = w
+    return results, ca.expected_answers(ops), weights
 
 
-def expected_answer(kind: str, cue, bits, stored: dict[int, frozenset[int]]):
-    if kind == "recall_cue":
-        return stored.get(cue, frozenset())
-    return frozenset(k for k, v in stored.items() if v & bits)
-
-
-def score(ops, c: int, m: int, args) -> tuple[int, int, list[str]]:
-    backend_options = _options(args)
-    mem = ca.CA3Memory(c, m, backend=args.backend, period=args.period,
-                       stdp_params={"pairing": args.pairing}, **backend_options)
-    stored: dict[int, frozenset[int]] = {}
-    right, errors = 0, []
-    n_recalls = 0
-    for kind, cue, bits in ops:
-        if kind == "learn":
-            mem.learn(cue, bits)
-            stored[cue] = bits
+def score(results, expected) -> tuple[int, int, list[str]]:
+    right, total, errors = 0, 0, []
+    for res, want in zip(results, expected):
+        if want is None:
             continue
-        n_recalls += 1
-        want = expected_answer(kind, cue, bits, stored)
-        res = mem.recall_by_cue(cue) if kind == "recall_cue" else mem.recall_by_content(bits)
-        have = res.content if kind == "recall_cue" else res.cues
+        total += 1
+        have = ca.answer_of(res)
         if have == want:
             right += 1
-        else:
-            errors.append(f"  t0={res.operation.t0:g} {kind} {cue if cue is not None else sorted(bits)}: "
-                          f"expected {sorted(want)}, got {sorted(have)}")
-    return right, n_recalls, errors
+            continue
+        op = res.operation
+        what = op.cue if op.kind == "recall_cue" else sorted(op.content)
+        errors.append(f"t0={op.t0:g} {op.kind} {what}: expected {sorted(want)}, got "
+                      f"{sorted(have)} (extra {sorted(have - want)}, missing {sorted(want - have)})")
+    return right, total, errors
+
+
+def stored_weights_report(ops, weights, threshold: float = 3.29) -> str:
+    """Weight wear (spec risk 4): S1 weights of the contents stored last under each cue against
+    the slow neurons' single-input firing level (3.29 nA under sPyNNaker's integration)."""
+    stored: dict[int, frozenset[int]] = {}
+    for op in ops:
+        if op.kind == "learn":
+            stored[op.cue] = op.content
+    w = weights[ca.PLASTIC[0]]
+    kept = [w[i, b] for i, bits in stored.items() for b in bits]
+    stale = [w[i, b] for i, bits in stored.items() for b in range(w.shape[1]) if b not in bits]
+    return (f"S1 weights of stored bits: {sum(x >= threshold for x in kept)}/{len(kept)} above "
+            f"{threshold} nA (min {min(kept):.2f}); of other bits: "
+            f"{sum(x >= threshold for x in stale)}/{len(stale)} above it (max {max(stale):.2f})")
 
 
 def stress(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    report = []
-    for name, (ops, c, m) in {"memtest 5x10": (memtest(5, 10), 5, 10),
-                              "fill 16x6": (fill16(6), 16, 6)}.items():
-        right, total, errors = score(ops, c, m, args)
-        line = (f"{name}: {right}/{total} recalls as defined ({len(ops)} operations, period "
-                f"{args.period:g} ms, {args.backend}, pairing {args.pairing})")
-        report += [line] + errors[:20]
-        print(line)
-        for e in errors[:20]:
-            print(e)
-    (out / "stress.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
+    spacings = [(14.0, 14.0), (7.0, 6.0)] if args.learn_gap is None else \
+        [(args.learn_gap, args.recall_gap if args.recall_gap is not None else args.learn_gap)]
+    report = [f"# CA3 memory stress workloads ({args.backend}, pairing {args.pairing})", "",
+              "| workload | spacing after learn / recall (ms) | recalls as defined |",
+              "|---|---|---|"]
+    details = []
+    for name, (make, c, m) in WORKLOADS.items():
+        for learn_gap, recall_gap in spacings:
+            ops = ca.schedule(make(), learn_gap=learn_gap, recall_gap=recall_gap)
+            results, expected, weights = run_workload(ops, c, m, args.backend, args.pairing,
+                                                      _options(args))
+            right, total, errors = score(results, expected)
+            report.append(f"| {name} ({len(ops)} operations) | {learn_gap:g} / {recall_gap:g} | "
+                          f"{right}/{total} |")
+            details += [f"## {name}, {learn_gap:g} / {recall_gap:g} ms", "",
+                        stored_weights_report(ops, weights), ""] + \
+                [f"- {e}" for e in errors] + [""]
+    text = "\n".join(report + [""] + details)
+    (out / "stress.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
     return 0
 
 
@@ -153,9 +164,12 @@ def main(argv=None) -> int:
         p.add_argument("--backend", choices=["torch", "brian2", "spinnaker"], default="torch")
         p.add_argument("--pairing", choices=["all_to_all", "nearest"], default="all_to_all")
         if name == "stress":
-            p.add_argument("--period", type=float, default=14.0,
-                           help="ms from one operation to the next (paper: 7 after a learn, 6 "
-                                "after a recall; its testbench: 14)")
+            p.add_argument("--learn-gap", type=float, default=None,
+                           help="ms from a learn to the next operation (default: run both the "
+                                "paper's testbench spacing, 14, and the minimum, 7)")
+            p.add_argument("--recall-gap", type=float, default=None,
+                           help="ms from a recall to the next operation (with --learn-gap; the "
+                                "minimum is 6)")
     args = parser.parse_args(argv)
     return e1(args) if args.what == "e1" else stress(args)
 

@@ -342,6 +342,71 @@ def decode(out_times: np.ndarray, out_indices: np.ndarray, operations: Sequence[
     return results
 
 
+def expected_answers(operations: Sequence[Operation]) -> list[frozenset[int] | None]:
+    """What each operation must answer by the memory's definition, independent of any
+    simulation: a recall by cue returns the content stored last under the cue (empty if none); a
+    recall by content returns every cue whose last stored content shares a bit with the fragment
+    (OR semantics). Learns answer None (their echo is the input itself)."""
+    stored: dict[int, frozenset[int]] = {}
+    answers: list[frozenset[int] | None] = []
+    for op in sorted(operations, key=lambda o: o.t0):
+        if op.kind == "learn":
+            stored[op.cue] = op.content
+            answers.append(None)
+        elif op.kind == "recall_cue":
+            answers.append(stored.get(op.cue, frozenset()))
+        else:
+            answers.append(frozenset(k for k, v in stored.items() if v & op.content))
+    return answers
+
+
+def answer_of(result: Result) -> frozenset[int]:
+    """The part of a result a recall is judged on: the content for a recall by cue, the cues for
+    a recall by content."""
+    return result.content if result.operation.kind == "recall_cue" else result.cues
+
+
+def schedule(kinds_cues_contents: Sequence[tuple[str, int | None, Any]], *, start: float = 0.0,
+             learn_gap: float = SPACING["learn"], recall_gap: float = SPACING["recall_cue"]
+             ) -> list[Operation]:
+    """Operations one after another: ``learn_gap`` ms after a learn, ``recall_gap`` ms after a
+    recall (the reference's minimum, 7 and 6 ms, by default; its testbenches use 14)."""
+    ops, t = [], float(start)
+    for kind, cue, content in kinds_cues_contents:
+        ops.append(Operation(kind, t, cue, frozenset(content)))
+        t += learn_gap if kind == "learn" else recall_gap
+    return ops
+
+
+def memtest_workload(c: int, m: int) -> list[tuple[str, int | None, frozenset[int]]]:
+    """A MemTest-like sweep in the spirit of the paper's testbench 2: learn binary(i + 1) under
+    every cue i, recall every cue and every content bit; overwrite every cue with the
+    complement, recall all again; restore the first contents, recall all again."""
+    def binary(v: int) -> frozenset[int]:
+        return frozenset(b for b in range(m) if (v >> b) & 1)
+
+    first = [binary(i + 1) for i in range(c)]
+    stages = [first, [frozenset(range(m)) - f for f in first], first]
+    ops: list[tuple[str, int | None, frozenset[int]]] = []
+    for contents in stages:
+        ops += [("learn", i, contents[i]) for i in range(c)]
+        ops += [("recall_cue", i, frozenset()) for i in range(c)]
+        ops += [("recall_content", None, frozenset({b})) for b in range(m)]
+    return ops
+
+
+def fill_workload(c: int = 16, m: int = 6, seed: int = 0, density: float = 0.4
+                  ) -> list[tuple[str, int | None, frozenset[int]]]:
+    """Fill every cue with a random content (each bit on with probability ``density``, at least
+    one bit), then recall every cue and every content bit."""
+    rng = np.random.default_rng(seed)
+    contents = [frozenset(int(b) for b in np.flatnonzero(rng.random(m) < density)) or frozenset({0})
+                for _ in range(c)]
+    return ([("learn", i, contents[i]) for i in range(c)]
+            + [("recall_cue", i, frozenset()) for i in range(c)]
+            + [("recall_content", None, frozenset({b})) for b in range(m)])
+
+
 def load_input(path) -> tuple[int, int, float, list[list[float]]]:
     """The reference's spike-level input file: ``{"cue_size": c, "content_size": m,
     "duration": ms, "in_spikes": [[t, ...], ...]}`` (one list per IN neuron, cues first)."""
@@ -460,15 +525,22 @@ class CA3Memory:
 
 def run_operations(operations: Sequence[Operation], cue_size: int, content_size: int,
                    backend: str = "torch", *, method: str = "spinnaker",
-                   duration: float | None = None, **options: Any) -> tuple[list[Result], Any]:
+                   duration: float | None = None, neuron_params: Mapping | None = None,
+                   synapse_params: Mapping | None = None, stdp_params: Mapping | None = None,
+                   preload: Mapping[str, np.ndarray] | None = None,
+                   **options: Any) -> tuple[list[Result], Any]:
     """Run a whole schedule in one simulation (checked first) and decode every operation;
-    returns the results and the Recording. Works on every target, cpp_standalone included."""
+    returns the results and the Recording, with both plastic weight matrices at the last step.
+    The parameter overrides and ``preload`` are :func:`build`'s; other keyword options go to
+    :func:`neuromem.compile`. Works on every target, cpp_standalone included."""
     ops = sorted(operations, key=lambda o: o.t0)
     for op in ops:
         check_operation(op.kind, op.cue, op.content, cue_size, content_size)
     check_schedule(ops)
     end = (ops[-1].t0 + OUTPUT_WINDOW[1] + DT) if ops else DT
-    net = build(cue_size, content_size, in_spikes=input_trains(ops, cue_size, content_size))
+    net = build(cue_size, content_size, in_spikes=input_trains(ops, cue_size, content_size),
+                neuron_params=neuron_params, synapse_params=synapse_params,
+                stdp_params=stdp_params, preload=preload)
     sim = nm.compile(net, backend=backend, method=method, **options)
     rec = sim.run(duration if duration is not None else end,
                   weights={name: [(duration if duration is not None else end) - DT]
@@ -478,5 +550,6 @@ def run_operations(operations: Sequence[Operation], cue_size: int, content_size:
 
 __all__ = ["CA3Memory", "E1_DURATION", "E1_IN_SPIKES", "NEURON_PARAMS", "Operation",
            "OperationError", "PLASTIC", "POPULATIONS", "Result", "STDP_PARAMS", "SYNAPSE_PARAMS",
-           "build", "check_schedule", "decode", "infer_operations", "input_trains",
-           "internal_neurons", "lif", "load_input", "run_operations"]
+           "answer_of", "build", "check_schedule", "decode", "expected_answers",
+           "fill_workload", "infer_operations", "input_trains", "internal_neurons", "lif",
+           "load_input", "memtest_workload", "run_operations", "schedule"]
