@@ -335,7 +335,8 @@ class TorchSimulation(Simulation):
                            for pop, receptor, lo, hi in self.deliveries]
         self.fanouts: dict[str, _Fanout] = {}
         self.events, self.astrocytes, self.histories = build_event_synapses(
-            plan, trials, self.device, dtype_, offsets, rule_classes)
+            plan, trials, self.device, dtype_, offsets, rule_classes,
+            numpy_kernels=self.device.type == "cpu" and kernels == "auto")
         self.event_by_name = {ev.name: ev for ev in self.events}
         self.segment_inputs = {name: [e for e in self.events if isinstance(e, SegmentProjection)
                                       and e.proj.post == name] for name in self.lifs}

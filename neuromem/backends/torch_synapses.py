@@ -203,6 +203,106 @@ class STDPProjection(EventProjection):
         self.a_minus *= r.lr
 
 
+def _blocks(idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Synapse numbers grouped by neuron: synapses of neuron i are order[start[i]:start[i+1]],
+    in increasing synapse number."""
+    order = np.argsort(idx, kind="stable")
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(idx, minlength=n), out=start[1:])
+    return order, start
+
+
+class _SparseEvents(EventProjection):
+    """The CPU paths of rules on a projection with one delay: each step touches only the
+    synapses that see a spike, in NumPy on the tensors' memory (``self.w`` is updated in place,
+    never rebound). Per synapse the operations are those of the dense class, in the same order,
+    so the weights are the same; synapses no event reaches would only get ``+ 0``."""
+
+    def __init__(self, proj, trials, device, dtype, histories, offset) -> None:
+        super().__init__(proj, trials, device, dtype)
+        self._w = self.w.numpy()
+        self._wf = self._w.reshape(-1)
+        self.n_syn = proj.weight.size
+        self.pre_idx = proj.pre_idx.astype(np.int64)
+        self.post_idx_np = proj.post_idx.astype(np.int64)
+        self.by_pre = _blocks(self.pre_idx, proj.n_pre)
+        self.by_post = _blocks(self.post_idx_np, proj.n_post)
+        self.delay = proj.uniform_delay
+        self.pre_hist = histories[proj.pre].data.numpy()
+        self.post_hist = histories[proj.post].data.numpy()
+        self.cols = self.post_idx_np + offset
+        self._slots: list[np.ndarray] | None = None  # NumPy views of the arrival buffer's slots
+
+    def _synapses(self, fired: np.ndarray, blocks) -> tuple[np.ndarray, np.ndarray]:
+        """(trial, neuron) pairs of ``fired`` -> their synapses as (trial, synapse) pairs, in
+        (trial, synapse) order."""
+        trial, neuron = np.nonzero(fired)
+        order, start = blocks
+        if neuron.size == 1:  # the common case at small dt: one neuron, one block
+            syn = order[start[neuron[0]]:start[neuron[0] + 1]]
+            return np.full(syn.size, trial[0]), syn
+        counts = start[neuron + 1] - start[neuron]
+        first = np.repeat(start[neuron] - np.cumsum(counts) + counts, counts)
+        syn = order[np.arange(counts.sum()) + first]
+        tr = np.repeat(trial, counts)
+        keep = np.lexsort((syn, tr))
+        return tr[keep], syn[keep]
+
+    def _arrivals(self, step: int, buffer) -> tuple[np.ndarray, np.ndarray] | None:
+        """Step 1: the synapses whose spike arrives now add their weights to the arrival buffer,
+        in synapse order per column (the dense index_add_ adds zeros for the others)."""
+        fired = self.pre_hist[:, (step - self.delay) % self.pre_hist.shape[1]]
+        if not fired.any():
+            return None
+        tr, syn = self._synapses(fired, self.by_pre)
+        if self._slots is None:
+            self._slots = [slot.numpy() for slot in buffer.slots]
+        np.add.at(self._slots[step % buffer.length], (tr, self.cols[syn]), self._w[tr, syn])
+        return tr, syn
+
+
+class SparseSTDPProjection(_SparseEvents):
+    """:class:`STDPProjection` on the CPU for a projection with one delay. All synapses of one
+    presynaptic neuron see the same arrivals, so their pre traces are equal and kept once per
+    neuron (likewise the post traces per postsynaptic neuron)."""
+
+    def __init__(self, proj, trials, device, dtype, histories, offset) -> None:
+        super().__init__(proj, trials, device, dtype, histories, offset)
+        self.rule = proj.rule
+        self.a_plus, self.a_minus = self.rule.a_plus, self.rule.a_minus
+        self.x = np.zeros((trials, proj.n_pre), dtype=self._w.dtype)
+        self.y = np.zeros((trials, proj.n_post), dtype=self._w.dtype)
+        self._arrived: tuple[np.ndarray, np.ndarray] | None = None
+
+    def deliver(self, step: int, buffer) -> None:
+        self._arrived = self._arrivals(step, buffer)
+
+    def update(self, step: int) -> None:
+        r = self.rule
+        self.x *= r.decay_plus
+        self.y *= r.decay_minus
+        if self._arrived is not None:
+            tr, syn = self._arrived
+            flat = tr * self.n_syn + syn
+            w = self._wf[flat]
+            y = self.y[tr, self.post_idx_np[syn]]
+            dep = (w - r.w_min) * self.a_minus * y if r.multiplicative else self.a_minus * y
+            self._wf[flat] = np.clip(w - dep, r.w_min, r.w_max)
+            fired = self.pre_hist[:, (step - self.delay) % self.pre_hist.shape[1]]
+            self.x[fired] = 1.0 if r.nearest else self.x[fired] + 1
+        post = self.post_hist[:, step % self.post_hist.shape[1]]
+        if post.any():
+            tr, syn = self._synapses(post, self.by_post)
+            flat = tr * self.n_syn + syn
+            w = self._wf[flat]
+            x = self.x[tr, self.pre_idx[syn]]
+            pot = (r.w_max - w) * self.a_plus * x if r.multiplicative else self.a_plus * x
+            self._wf[flat] = np.clip(w + pot, r.w_min, r.w_max)
+            self.y[post] = 1.0 if r.nearest else self.y[post] + 1
+        self.a_plus *= r.lr
+        self.a_minus *= r.lr
+
+
 class SpiNNakerSTDPProjection(EventProjection):
     """:class:`~neuromem.ir.plasticity.SpiNNakerSTDP`: deferred updates, dendritic delay,
     and the updated weight transmitted by the triggering spike (pushed at step 6)."""
@@ -291,6 +391,52 @@ class AstroSTDPProjection(EventProjection):
         self.w = torch.clamp(self.w + dw, r.w_min, r.w_max)
 
 
+class SparseAstroSTDPProjection(_SparseEvents):
+    """:class:`AstroSTDPProjection` on the CPU for a projection with one delay whose weights
+    start within their bounds: dw is zero on every synapse whose neurons are both silent, so only
+    the rows of the presynaptic and the columns of the postsynaptic neurons that fired are
+    updated."""
+
+    def __init__(self, proj, trials, device, dtype, histories, offset, astrocytes) -> None:
+        super().__init__(proj, trials, device, dtype, histories, offset)
+        self.rule: AstroSTDPPlan = proj.rule
+        self.astro: AstrocyteState = astrocytes[self.rule.astrocyte]
+        self.a_plus = self.rule.a_plus
+        self.x_pre = np.zeros((trials, proj.n_pre), dtype=self._w.dtype)
+        self.x_post = np.zeros((trials, proj.n_post), dtype=self._w.dtype)
+        self._inc = np.asarray(self.rule.increment, dtype=self._w.dtype)
+        self._nil = np.zeros((), dtype=self._w.dtype)
+
+    def deliver(self, step, buffer) -> None:
+        self._arrivals(step, buffer)
+
+    def update(self, step: int) -> None:
+        r = self.rule
+        s_pre = self.pre_hist[:, step % self.pre_hist.shape[1]]
+        s_post = self.post_hist[:, step % self.post_hist.shape[1]]
+        if s_pre.any() or s_post.any():
+            self._update_weights(s_pre, s_post)
+        self.x_pre = r.trace_decay * (self.x_pre + np.where(s_pre, self._inc, self._nil))
+        self.x_post = r.trace_decay * (self.x_post + np.where(s_post, self._inc, self._nil))
+        self.a_plus *= r.lr
+
+    def _update_weights(self, s_pre_n: np.ndarray, s_post_n: np.ndarray) -> None:
+        r = self.rule
+        parts = [self._synapses(fired, blocks) for fired, blocks
+                 in ((s_pre_n, self.by_pre), (s_post_n, self.by_post)) if fired.any()]
+        flat = np.unique(np.concatenate([tr * self.n_syn + syn for tr, syn in parts]))
+        tr, syn = np.divmod(flat, self.n_syn)
+        pre, post = self.pre_idx[syn], self.post_idx_np[syn]
+        s_pre, s_post = s_pre_n[tr, pre], s_post_n[tr, post]
+        xj, xi = self.x_pre[tr, pre], self.x_post[tr, post]
+        a = self.astro.A.numpy()[tr]
+        if r.inhibitory:  # dw = a_plus x_i S_j - A x_j S_i
+            dw = np.where(s_pre, self.a_plus * xi, self._nil) - np.where(s_post, a * xj, self._nil)
+        else:  # dw = a_plus x_j S_i - A x_i S_j
+            dw = np.where(s_post, self.a_plus * xj, self._nil) - np.where(s_pre, a * xi, self._nil)
+        self._wf[flat] = np.clip(self._wf[flat] + dw, r.w_min, r.w_max)
+
+
 class SegmentProjection(EventProjection):
     """Synapses onto dendritic segments: each remembers the step of its last arrival; the
     segment's window sum (:meth:`add_window_sums`) adds the weights of those within the window."""
@@ -338,12 +484,13 @@ class AstrocyteState:
 
 
 def build_event_synapses(plan: Plan, trials: int, device: torch.device, dtype: torch.dtype,
-                         offsets: dict[int, int], rule_classes: dict | None = None
-                         ) -> tuple[list[EventProjection],
-                                                          dict[str, AstrocyteState],
-                                                          dict[str, SpikeHistory]]:
+                         offsets: dict[int, int], rule_classes: dict | None = None,
+                         numpy_kernels: bool = False
+                         ) -> tuple[list[EventProjection], dict[str, AstrocyteState],
+                                    dict[str, SpikeHistory]]:
     """The event-level projections and astrocytes of ``plan``, with the spike histories they
-    read (one per population they involve, long enough for their longest delay)."""
+    read (one per population they involve, long enough for their longest delay).
+    ``numpy_kernels``: the CPU paths that update only the synapses an event reaches."""
     need: dict[str, int] = {}
     for proj in plan.projections:
         if proj.kind == "static":
@@ -366,15 +513,20 @@ def build_event_synapses(plan: Plan, trials: int, device: torch.device, dtype: t
             window = plan.populations[proj.post].segments.window_steps
             out.append(SegmentProjection(proj, trials, device, dtype, histories, window))
         elif isinstance(proj.rule, STDPPlan):
-            out.append(STDPProjection(proj, trials, device, dtype, histories, offsets[k]))
+            cls = (SparseSTDPProjection if numpy_kernels and proj.uniform_delay is not None
+                   else STDPProjection)
+            out.append(cls(proj, trials, device, dtype, histories, offsets[k]))
         elif rule_classes and type(proj.rule) in rule_classes:  # a device's own arithmetic
             out.append(rule_classes[type(proj.rule)](proj, trials, device, dtype, histories,
                                                      offsets[k]))
         elif isinstance(proj.rule, SpiNNakerSTDPPlan):
             out.append(SpiNNakerSTDPProjection(proj, trials, device, dtype, histories, offsets[k]))
         elif isinstance(proj.rule, AstroSTDPPlan):
-            out.append(AstroSTDPProjection(proj, trials, device, dtype, histories, offsets[k],
-                                           astrocytes))
+            r = proj.rule
+            sparse = (numpy_kernels and proj.uniform_delay is not None
+                      and bool(((proj.weight >= r.w_min) & (proj.weight <= r.w_max)).all()))
+            cls = SparseAstroSTDPProjection if sparse else AstroSTDPProjection
+            out.append(cls(proj, trials, device, dtype, histories, offsets[k], astrocytes))
         else:
             raise BackendError(f"torch backend cannot run plasticity rule "
                                f"{type(proj.rule).__name__} (projection '{proj.name}')")
