@@ -3,7 +3,9 @@
 Static projections take the engine's fast path (weights fixed in CSR rows, pushed into the
 arrival buffer when their neuron spikes). Projections whose weights change, and projections onto
 dendritic segments, are handled here with one state tensor per synapse, shape (trials, synapses),
-updated every step in the order the rule's docstring (:mod:`neuromem.ir.plasticity`) states.
+updated every step in the order the rule's docstring (:mod:`neuromem.ir.plasticity`) states. On
+the CPU, STDP and AstroSTDP on a projection with one delay take a sparse path (``_SparseEvents``)
+that touches only the synapses a spike reaches, with the same arithmetic per synapse.
 They read spikes from :class:`SpikeHistory`, a short ring of each population's recent spikes, so
 that a spike emitted at step t is seen at t + d on a synapse of delay d.
 
