@@ -4,8 +4,9 @@ A pure function of the graph and the machine, as sPyNNaker maps a PyNN network:
 
 1. populations are split into core slices (256 neurons, 500 Poisson sources per core);
 2. cores are placed onto chips in order;
-3. every (target population, receptor) gets a ring-buffer left shift from the fan-in statistics,
-   and weights become unsigned 16-bit integers ``round(|w| 2^(15 - s))``;
+3. every (target population, receptor) gets a ring-buffer left shift from the fan-in statistics
+   as sPyNNaker computes it (:func:`expected_max_input`), and weights become unsigned 16-bit
+   integers ``round(|w| 2^(15 - s))``;
 4. delays are checked against the on-core maximum (a delay-extension core per source slice
    beyond it) and the total maximum;
 5. each source slice gets a routing key and mask; router entries are made on every chip a
@@ -261,19 +262,98 @@ def _place(slices: list[CoreSlice], machine: Machine) -> list[CoreSlice]:
     return placed
 
 
-def expected_max_input(weights: np.ndarray, post: np.ndarray, n_post: int, dt: float) -> float:
-    """sPyNNaker's bound on the input one ring-buffer slot of a target neuron receives: mean
-    plus 5 standard deviations of Poisson input at 30 Hz, between the largest single weight and
-    the sum of all weights (every source firing in the same step)."""
-    p = SPIKES_PER_SECOND * dt / 1000.0
-    w = np.abs(weights)
-    mean = np.bincount(post, w * p, minlength=n_post)
-    var = np.bincount(post, w * w * p * (1 - p), minlength=n_post)
-    total = np.bincount(post, w, minlength=n_post)
-    biggest = np.zeros(n_post)
-    np.maximum.at(biggest, post, w)
-    bound = np.clip(mean + RING_BUFFER_SIGMA * np.sqrt(var), biggest, total)
-    return float(bound.max()) if bound.size else 0.0
+@dataclass(frozen=True)
+class FanIn:
+    """What sPyNNaker's shift rule reads of one projection into a (population, receptor):
+    the most synapses onto one target neuron, the weights' mean, variance and maximum (nA; a
+    plastic projection counts at its rule's largest weight, with no variance, since learning
+    may take every weight there), the variance of its delays, and the rate (Hz) and most
+    spikes per step assumed for its sources (30 Hz and one spike unless Poisson)."""
+
+    n_connections: int
+    weight_mean: float
+    weight_var: float
+    weight_max: float
+    delay_var: float
+    rate: float
+    spikes_per_step: float
+
+
+def _combine(items: list[tuple[float, float, int]]) -> tuple[float, float, int]:
+    """(mean, sample variance, count) of pooled groups given as (mean, variance, count)."""
+    n = sum(k for _, _, k in items)
+    if n == 0:
+        return 0.0, 0.0, 0
+    mean = sum(m * k for m, _, k in items) / n
+    m2 = sum(v * (k - 1) + k * (m - mean) ** 2 for m, v, k in items if k > 0)
+    return mean, (m2 / (n - 1) if n > 1 else 0.0), n
+
+
+def poisson_upper_bound(mean: float, std: float, rate: float, n: int, dt: float,
+                        sigma: float = RING_BUFFER_SIGMA) -> float:
+    """sPyNNaker's estimate of one slot's input when ``n`` synapses of weight ``mean`` +- ``std``
+    see Poisson spikes at ``rate`` Hz: the mean plus ``sigma`` standard deviations, the weights'
+    spread weighted by the Poisson probabilities (a closed form with incomplete gamma functions)."""
+    from scipy import special
+
+    lam = n * rate * dt / 1000.0
+    if lam <= 0.0:
+        return 0.0
+    poisson_var = lam * mean ** 2
+    top = int(round(lam + 3.0 * math.sqrt(lam)))
+    spread = 0.0
+    if std > 0:
+        log_ratio = math.log(lam) * top - special.gammaln(1 + top)
+        if -701.0 < log_ratio < 701.0 and log_ratio != 0.0:
+            tail = math.exp(lam) * special.gammaincc(1 + top, lam) - math.exp(log_ratio)
+            if tail > 0:
+                spread = math.exp(-lam + math.log(lam) + 2.0 * math.log(std) + math.log(tail))
+    return lam * mean + sigma * math.sqrt(poisson_var + spread)
+
+
+def expected_max_input(fan_in: list[FanIn], dt: float) -> float:
+    """sPyNNaker's bound (``get_ring_buffer_shifts``, sPyNNaker 5 to 7) on what one ring-buffer
+    slot of a (population, receptor) receives. When every projection onto it has a single delay,
+    all sources may fire into the same slot: the bound is the sum over projections of
+    spikes per step x largest weight x most synapses per target. Otherwise it is the Poisson
+    estimate of the pooled weights at the mean rate, no more than that sum. Never below the
+    largest single weight."""
+    if not fan_in:
+        return 0.0
+    total = sum(f.spikes_per_step * f.weight_max * f.n_connections for f in fan_in)
+    biggest = max(f.weight_max for f in fan_in)
+    _, delay_var, _ = _combine([(0.0, f.delay_var, f.n_connections) for f in fan_in])
+    if delay_var == 0.0:
+        return max(total, biggest)
+    mean, var, n = _combine([(f.weight_mean, f.weight_var, f.n_connections) for f in fan_in])
+    rate, _, _ = _combine([(f.rate, 0.0, f.n_connections) for f in fan_in])
+    bound = min(poisson_upper_bound(mean, math.sqrt(var), rate, n, dt), total)
+    return max(bound, biggest)
+
+
+def fan_in_of(net: Network, proj, dt: float) -> FanIn:
+    """The :class:`FanIn` of a projection, from its realised synapses (sPyNNaker estimates the
+    most synapses per target of a random connector; here the realised count is known)."""
+    from scipy import stats
+
+    w = np.abs(proj.weight)
+    if proj.plasticity is not None:  # learning may move every weight to the rule's bound
+        top = max(abs(proj.plasticity.w_max), abs(proj.plasticity.w_min))
+        mean, var, wmax = top, 0.0, top
+    else:
+        mean = float(w.mean()) if w.size else 0.0
+        var = float(w.var()) if w.size else 0.0
+        wmax = float(w.max()) if w.size else 0.0
+    per_target = np.bincount(proj.post_idx, minlength=net.node(proj.post).size)
+    delays = np.asarray(proj.delay, dtype=float)
+    pre = net.node(proj.pre)
+    steps_per_second = 1000.0 / dt
+    rate, per_step = SPIKES_PER_SECOND, max(1.0, SPIKES_PER_SECOND / steps_per_second)
+    if isinstance(pre, PoissonSource):
+        rate = float(np.max(pre.rate))
+        per_step = float(stats.poisson.ppf(1.0 - 0.01 / pre.size, rate / steps_per_second))
+    return FanIn(int(per_target.max()) if per_target.size else 0, mean, var, wmax,
+                 float(delays.var()) if delays.size else 0.0, rate, per_step)
 
 
 def ring_buffer_shift(bound: float) -> int:
@@ -292,16 +372,11 @@ def _quantise(net: Network, machine: Machine):
         if proj.receptor not in RECEPTORS:
             raise MappingError(f"projection '{proj.name}': receptor '{proj.receptor}' has no "
                                "SpiNNaker synapse type")
-        w = proj.weight
-        if proj.plasticity is not None:  # the largest weight it may reach
-            w = np.full_like(w, max(abs(proj.plasticity.w_max), abs(proj.plasticity.w_min)))
-        groups.setdefault((proj.post, proj.receptor), []).append((proj, w))
+        groups.setdefault((proj.post, proj.receptor), []).append(
+            (proj, fan_in_of(net, proj, machine.dt)))
     ring_buffers, w_int, w_eff = {}, {}, {}
     for (pop, receptor), items in groups.items():
-        n_post = net.node(pop).size
-        weights = np.concatenate([w for _, w in items])
-        post = np.concatenate([p.post_idx for p, _ in items])
-        bound = expected_max_input(weights, post, n_post, machine.dt)
+        bound = expected_max_input([f for _, f in items], machine.dt)
         s = ring_buffer_shift(bound)
         scale = 2.0 ** (15 - s)
         clipped, error = 0, 0.0
