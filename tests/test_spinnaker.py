@@ -219,7 +219,8 @@ def test_unsupported_parts_are_refused():
         map_network(net1)
 
 
-def pairing_network(t_pre: list[float], t_post: list[float], w0: float, **rule):
+def pairing_network(t_pre: list[float], t_post: list[float], w0: float, drive: float = 36.0,
+                    **rule):
     """One pre neuron onto one post neuron through SpiNNakerSTDP (delay 1 ms); the post neuron
     is made to fire at ``t_post`` by a strong static input, the pre neuron fires at ``t_pre``."""
     net = nm.Network("pairing", dt=1.0)
@@ -227,7 +228,8 @@ def pairing_network(t_pre: list[float], t_post: list[float], w0: float, **rule):
     net.add("drive", nm.SpikeArray.from_trains([[t - 1.0 for t in t_post]]))
     net.add("post", nm.LIF(1, tau_m=3.0, c_m=0.27, v_rest=-60.0, v_reset=-60.0, v_thresh=-57.0,
                            tau_syn_e=0.3, tau_syn_i=0.3, tau_refrac=1.0))
-    net.connect("drive", "post", nm.one_to_one(), weight=12.0, delay=1.0, name="drive")
+    # 36 nA of drive: the receptor's ring-buffer shift then holds A x w_max = 36 nA in 16 bits
+    net.connect("drive", "post", nm.one_to_one(), weight=drive, delay=1.0, name="drive")
     net.connect("pre", "post", nm.one_to_one(), weight=w0, delay=1.0, name="learn",
                 plasticity=nm.SpiNNakerSTDP(tau_plus=3.0, tau_minus=3.0, **rule))
     return net
@@ -244,6 +246,27 @@ def test_fixed_point_stdp_saturates_at_the_next_presynaptic_spike(lag):
     rec = nm.compile(pairing_network([10.0 + lag, 40.0], [9.0], 6.0, **rule),
                      backend="spinnaker").run(50.0, weights={"learn": [9.0, 10.0 + lag]})
     np.testing.assert_array_equal(rec.weight_snapshots("learn")[1][:, 0], [6.0, 0.0])
+
+
+def test_stdp_amplitude_past_16_bits_wraps_and_the_mapping_says_so():
+    """With only 12 nA of drive the target's shift is 5 (18 nA expected), so A x w_max = 36 nA is
+    36864 weight units: sPyNNaker's 16 x 16 multiply reads it as -28672. The mapping report says
+    so, and the fixed-point rule then depresses where the float rule potentiates (pre at 10,
+    post at 11)."""
+    from neuromem.hardware.spinnaker import map_network as mapper
+
+    rule = dict(A_plus=6.0, A_minus=6.0, w_min=0.0, w_max=6.0)
+    net = pairing_network([10.0, 40.0], [11.0], 3.0, drive=12.0, **rule)
+    notes = mapper(net).notes
+    assert any("A_plus x w_max = 36 nA is 36864" in n and "wraps it to -28672" in n for n in notes)
+    fixed = nm.compile(net, backend="spinnaker").run(50.0, weights={"learn": [40.0]})
+    flt = nm.compile(net, backend="torch", method="spinnaker").run(50.0, weights={"learn": [40.0]})
+    assert flt.weight_snapshots("learn")[1][0, 0] == 6.0
+    assert fixed.weight_snapshots("learn")[1][0, 0] == 0.0
+    whole = nm.compile(net, backend="spinnaker", smulbb=False).run(50.0, weights={"learn": [40.0]})
+    assert whole.weight_snapshots("learn")[1][0, 0] == 6.0  # whole operands: no wrap
+    assert not any("wraps" in n for n in mapper(pairing_network([10.0], [11.0], 3.0,
+                                                                **rule)).notes)
 
 
 def test_fixed_point_stdp_amplitude_matches_the_float_rule():

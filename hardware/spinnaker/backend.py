@@ -42,7 +42,7 @@ class SpiNNakerSimulation(TorchSimulation):
 
     def __init__(self, plan: Plan, mapping: Mapping, params: dict[str, dict], device: str = "cpu",
                  num_threads: int | None = 1, stdp_taus: dict | None = None,
-                 smulbb: bool = False) -> None:
+                 smulbb: bool = True) -> None:
         self.mapping = mapping
         shifts = {name: tuple(mapping.ring_buffers[(name, r)].shift
                               if (name, r) in mapping.ring_buffers else 0
@@ -106,7 +106,7 @@ class SpiNNakerBackend(Backend):
         return self.build(plan, mapping=mapping, params=params, **options)
 
     def build(self, plan: Plan, mapping: Mapping | None = None, params=None, device: str = "cpu",
-              num_threads: int | None = 1, stdp_taus: dict | None = None, smulbb: bool = False,
+              num_threads: int | None = 1, stdp_taus: dict | None = None, smulbb: bool = True,
               **options: Any) -> Simulation:
         if options:
             raise BackendError(f"spinnaker backend: unknown option(s) {', '.join(sorted(options))}")

@@ -211,7 +211,31 @@ def map_network(net: Network, machine: Machine | None = None) -> Mapping:
     routing, before = _routing(net, machine, slices, keys)
     return Mapping(machine, slices, ring_buffers, weights_int, weights_eff, keys, routing,
                    before, rows, on_core, extensions, sdram, dtcm,
-                   notes=["energy figures of a run are estimates (sPyNNaker's model)"])
+                   notes=["energy figures of a run are estimates (sPyNNaker's model)"]
+                   + _stdp_wraps(net, ring_buffers))
+
+
+def _stdp_wraps(net: Network, ring_buffers: dict[tuple[str, str], RingBuffer]) -> list[str]:
+    """sPyNNaker multiplies the STDP amplitudes A+- w_max, in the target's 16-bit weight units, as
+    signed 16-bit halves (``smulbb``): past 32767 they wrap. Say where, and what they become."""
+    notes = []
+    for proj in net.projections:
+        rule = proj.plasticity
+        if not isinstance(rule, SpiNNakerSTDP):
+            continue
+        scale = ring_buffers[(proj.post, proj.receptor)].scale
+        for name, amp in (("A_plus", rule.a_plus), ("A_minus", rule.a_minus)):
+            units = int(round(amp * scale))
+            if units > 0x7FFF:
+                low = units & 0xFFFF
+                wrapped = low - 0x10000 if low & 0x8000 else low
+                notes.append(f"projection '{proj.name}': {name} x w_max = {amp:g} nA is {units} in "
+                             f"the 16-bit weight units of ({proj.post}, {proj.receptor}); the "
+                             f"hardware's 16 x 16 multiply wraps it to {wrapped} "
+                             f"({wrapped / scale:g} nA), so that STDP runs with the wrong "
+                             "amplitude (raise the expected input of the target, e.g. w_max, to "
+                             "fit)")
+    return notes
 
 
 def _check_supported(net: Network) -> None:

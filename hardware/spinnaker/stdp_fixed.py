@@ -14,8 +14,9 @@ on), and so what this class computes:
   of the post spike before it (sPyNNaker's ``post_events_next_delayed`` quirk);
 * the new weight is ``w + (a2+ * A2+) >> 11 - (a2- * A2-) >> 11``, clamped to [w_min, w_max], all
   in the projection's 16-bit weight units (A2+- = round(A+- w_max 2^(15-s))); the products take
-  the low 16 bits of their operands, as the ARM's ``smulbb`` does, when ``smulbb=True`` (off by
-  default: with it, A2+- of more than 16 bits wrap, and E1 of the CA3 memory matches less);
+  the low 16 bits of their operands, as the ARM's ``smulbb`` does (``smulbb=False`` multiplies
+  the whole operands instead; with sPyNNaker's ring-buffer shifts A2+- fits 16 bits whenever
+  w_max is the largest input a slot expects, as in the CA3 memory, and both agree);
 * the new weight goes into the ring buffer for t + d (the triggering spike's own PSP).
 """
 
@@ -62,7 +63,7 @@ def mul16(a: int, b: int, smulbb: bool) -> int:
     return (a * b) >> STDP_FIXED_POINT
 
 
-def fixed_stdp_class(mapping, taus: dict[str, tuple[float, float]], smulbb: bool = False):
+def fixed_stdp_class(mapping, taus: dict[str, tuple[float, float]], smulbb: bool = True):
     """The event class the spinnaker backend gives the torch engine for SpiNNakerSTDP, bound to
     the mapping's weight formats; ``taus``: projection -> (tau_plus, tau_minus) in steps."""
 
