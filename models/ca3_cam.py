@@ -459,9 +459,11 @@ class CA3Memory:
 
     Each call runs the simulation for ``period`` ms from the current time (at least through the
     operation's output window, 8 ms) and decodes the window; the next operation starts there.
-    The default, 14 ms, is the paper's own testbench spacing: at the 7/6 ms minimum spacing of
-    the paper our float simulation of the memory shows cross-talk between consecutive learns
-    (see the session notes of issue 4).
+    The default, 14 ms, is the paper's own testbench spacing. At the paper's 7/6 ms minimum
+    consecutive learns cross-talk: a cue's next presynaptic spike pairs with the next memory's
+    content spikes 6-8 ms after its own, 36 exp(-6/3) = 4.9 nA each, above the 3.3 nA a slow
+    neuron needs (``experiments/ca3_cam.py stress``); :func:`run_operations` takes schedules at
+    that spacing (:func:`schedule`) for those who want to see it.
     ``method`` is the membrane integration ("spinnaker", the reference platform's, by default);
     other keyword options go to :func:`neuromem.compile` (e.g. ``dtype``, ``target``).
     """

@@ -5,7 +5,8 @@ What sPyNNaker computes (``synapse_dynamics_stdp_mad_impl.c``, ``timing_pair_imp
 on), and so what this class computes:
 
 * traces are integers in s4.11 (2048 is one); a spike sets ``trace <- (trace * LUT[dt]) >> 11 +
-  2048``, LUT[k] = round(2048 exp(-k/tau)) up to where it reaches 0 (0 beyond);
+  2048``, LUT[k] = floor(2048 exp(-k/tau)) for k < ln(2048) tau (rounded up to an even length;
+  0 beyond), as sPyNNaker 6 writes it;
 * each post spike is stored with its trace; each presynaptic spike at t processes its row: the
   post spikes with ``t_last_pre - d < t_post <= t - d`` add ``(pre_trace * LUT+[t_post + d -
   t_last_pre]) >> 11`` to a potentiation sum; the latest post spike at or before t - d adds
@@ -35,16 +36,12 @@ STDP_ONE = 1 << STDP_FIXED_POINT
 
 
 def exp_lut(tau_steps: float) -> np.ndarray:
-    """round(2048 exp(-k/tau)) for k = 0, 1, ... until it rounds to 0 (sPyNNaker's LUT)."""
-    values = []
-    k = 0
-    while True:
-        v = int(round(STDP_ONE * math.exp(-k / tau_steps)))
-        if v == 0:
-            break
-        values.append(v)
-        k += 1
-    return np.asarray(values, dtype=np.int64)
+    """sPyNNaker's decay table (``plasticity_helpers.get_exp_lut_array``): floor(2048 exp(-k/tau))
+    for k below ln(2048) tau, that length rounded up to an even number of entries; a lag past
+    the table decays to 0."""
+    length = math.log(STDP_ONE) * tau_steps
+    n = 2 * (int(length // 2) + (length % 2 > 0))
+    return np.floor(STDP_ONE * np.exp(-np.arange(n) / tau_steps)).astype(np.int64)
 
 
 def _lookup(lut: np.ndarray, dt: int) -> int:
