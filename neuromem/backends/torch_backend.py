@@ -146,10 +146,10 @@ class FloatLIF:
         np.greater(v, a["v_thresh"], out=spikes)
         np.logical_and(spikes, active, out=spikes)
         if self.plan.reset == "value":
-            np.copyto(v, np.broadcast_to(a["v_reset"], v.shape), where=spikes)
+            np.copyto(v, a["v_reset"], where=spikes)
         else:
             np.subtract(v, a["v_drop"], out=v, where=spikes)
-        np.copyto(a["until"], np.broadcast_to(a["refrac"] + step, v.shape), where=spikes)
+        np.add(a["refrac"], step, out=a["until"], where=spikes)
         return self._spikes
 
     def _step_torch(self, step: int) -> torch.Tensor:
@@ -217,7 +217,8 @@ class _Fanout:
     LOOP_MAX = 3
 
     def __init__(self, projs: list[ProjectionPlan], offsets: list[int], weights: list[np.ndarray],
-                 buffer: "_ArrivalBuffer", device: torch.device, dtype: torch.dtype) -> None:
+                 buffer: "_ArrivalBuffer", device: torch.device, dtype: torch.dtype,
+                 numpy_path: bool = False) -> None:
         n_pre = projs[0].n_pre
         pre = np.concatenate([p.pre_idx for p in projs])
         col = np.concatenate([p.post_idx + off for p, off in zip(projs, offsets)])
@@ -237,6 +238,34 @@ class _Fanout:
                                                            dtype=torch.int16)
         self.buffer = buffer
         self.n_synapses = int(col.size)
+        # CPU: the same additions through NumPy (np.add.at adds in index order, as the row loop
+        # and index_add_ do), without a torch call per spiking neuron
+        self._np = None
+        if numpy_path:
+            self._np = {"indptr": indptr, "col": col[order].astype(np.int64),
+                        "weight": self.weight.numpy(), "flat": buffer.flat.numpy(),
+                        "delay": None if uniform else delay[order].astype(np.int64)}
+
+    def _push_numpy(self, step: int, trial: torch.Tensor | None, neuron: torch.Tensor) -> None:
+        a, buf = self._np, self.buffer
+        neuron = neuron.numpy()
+        start, stop = a["indptr"][neuron], a["indptr"][neuron + 1]
+        counts = stop - start
+        total = int(counts.sum())
+        if total == 0:
+            return
+        if neuron.size == 1:
+            syn = np.arange(start[0], stop[0])
+        else:
+            syn = np.arange(total) + np.repeat(start - (np.cumsum(counts) - counts), counts)
+        target = a["col"][syn]
+        if a["delay"] is None:
+            target = target + ((step + self.uniform_delay) % buf.length) * buf.width
+        else:
+            target = target + ((a["delay"][syn] + step) % buf.length) * buf.width
+        if trial is not None:
+            target += np.repeat(trial.numpy(), counts) * (buf.length * buf.width)
+        np.add.at(a["flat"], target, a["weight"][syn])
 
     def nbytes(self) -> int:
         parts = [self.col, self.weight, self.indptr, self.row_len]
@@ -247,6 +276,9 @@ class _Fanout:
     def push(self, step: int, trial: torch.Tensor | None, neuron: torch.Tensor) -> None:
         """Step 6: schedule the synapses of the spiking ``neuron``s (sorted by trial, index)."""
         buf = self.buffer
+        if self._np is not None:
+            self._push_numpy(step, trial, neuron)
+            return
         if trial is None and self.delay is None and neuron.shape[0] <= self.LOOP_MAX:
             # int32 columns index the buffer directly (the buffer is smaller than 2**31).
             base = ((step + self.uniform_delay) % buf.length) * buf.width
@@ -347,7 +379,9 @@ class TorchSimulation(Simulation):
                 ps = [plan.projections[k] for k in ks]
                 self.fanouts[name] = _Fanout(ps, [offsets[k] for k in ks],
                                              [weight_map(p) for p in ps], self.buffer,
-                                             self.device, dtype_)
+                                             self.device, dtype_,
+                                             numpy_path=self.device.type == "cpu"
+                                             and kernels == "auto")
 
     def _meta(self) -> dict[str, Any]:
         return {"device": str(self.device), "dtype": self.dtype_name}
