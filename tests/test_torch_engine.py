@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from neuromem.models import cuba
@@ -68,3 +69,44 @@ def test_cuda_float64_matches_cpu_spikes():
     gpu = nm.compile(net, backend="torch", seed=3, device="cuda").run(100.0)
     # index_add_ on CUDA sums with atomics: rounding may differ, rates may not
     assert abs(cpu.mean_rate("P") - gpu.mean_rate("P")) / cpu.mean_rate("P") < 0.05
+
+
+def _busy_network(plastic: bool) -> nm.Network:
+    """Poisson input onto recurrently connected LIF cells, one-delay and mixed-delay projections,
+    optionally plastic: enough spikes per step that several rows and trials meet in one step."""
+    rng = np.random.default_rng(4)
+    net = nm.Network("busy", dt=0.5)
+    net.add("input", nm.PoissonSource(60, rate=80.0))
+    net.add("cells", nm.LIF(40, tau_m=10.0, v_thresh=-55.0, v_rest=-65.0, v_reset=-65.0,
+                            tau_refrac=1.0, v_init=nm.Uniform(-65.0, -55.0)))
+    rule = (nm.STDP(tau_plus=10.0, tau_minus=12.0, a_plus=0.05, a_minus=0.06, w_min=0.0,
+                    w_max=3.0) if plastic else None)
+    net.connect("input", "cells", nm.fixed_probability(0.3, seed=1), weight=nm.Uniform(0.5, 2.5),
+                delay=0.5, seed=2, name="in", plasticity=rule)
+    net.connect("cells", "cells", nm.fixed_probability(0.2, seed=3, allow_self=False),
+                weight=nm.Uniform(0.0, 1.0), seed=4, name="rec",
+                delay=rng.choice([0.5, 1.0, 2.0], size=None), plasticity=None)
+    net.connect("cells", "cells", nm.fixed_probability(0.1, seed=5), weight=-1.0,
+                delay=rng.integers(1, 5, size=(40, 40)) * 0.5, name="inh", receptor="inh")
+    return net
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("plastic", [False, True])
+def test_numpy_paths_equal_torch_kernels_in_every_trial(dtype, plastic):
+    """The CPU paths (NumPy LIF step, one np.add.at per step for static fan-out, per-neuron STDP
+    traces updating only reached synapses) compute the same numbers as the torch kernels, in
+    float32 too (the brian2 comparison covers float64 only), in each of 3 trials."""
+    net = _busy_network(plastic)
+    runs = {}
+    for kernels in ("auto", "torch"):
+        sim = nm.compile(net, backend="torch", dtype=dtype, kernels=kernels, trials=3, seed=7)
+        rec = sim.run(150.0)
+        runs[kernels] = (rec, sim.weights("in"))
+    (a, wa), (b, wb) = runs["auto"], runs["torch"]
+    for trial in range(3):
+        for pop in ("input", "cells"):
+            for x, y in zip(a.spikes(pop, trial), b.spikes(pop, trial)):
+                np.testing.assert_array_equal(x, y)
+    assert len(a.spikes("cells", 0)[0]) > 100
+    np.testing.assert_array_equal(wa, wb)
