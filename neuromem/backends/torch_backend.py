@@ -26,7 +26,11 @@ import numpy as np
 import torch
 
 from neuromem.backends.base import Backend, Progress, Simulation, assemble_spikes
-from neuromem.backends.torch_synapses import SegmentProjection, build_event_synapses
+from neuromem.backends.torch_synapses import (
+    SegmentProjection,
+    block_positions,
+    build_event_synapses,
+)
 from neuromem.errors import BackendError
 from neuromem.plan import LIFPlan, Plan, ProjectionPlan
 from neuromem.recording import Recording, StateTrace
@@ -248,16 +252,9 @@ class _Fanout:
 
     def _push_numpy(self, step: int, trial: torch.Tensor | None, neuron: torch.Tensor) -> None:
         a, buf = self._np, self.buffer
-        neuron = neuron.numpy()
-        start, stop = a["indptr"][neuron], a["indptr"][neuron + 1]
-        counts = stop - start
-        total = int(counts.sum())
-        if total == 0:
+        syn, counts = block_positions(a["indptr"], neuron.numpy())
+        if syn.size == 0:
             return
-        if neuron.size == 1:
-            syn = np.arange(start[0], stop[0])
-        else:
-            syn = np.arange(total) + np.repeat(start - (np.cumsum(counts) - counts), counts)
         target = a["col"][syn]
         if a["delay"] is None:
             target = target + ((step + self.uniform_delay) % buf.length) * buf.width
@@ -366,9 +363,10 @@ class TorchSimulation(Simulation):
         self.deliveries = [(pop, receptor, [slot[:, lo:hi] for slot in self.buffer.slots])
                            for pop, receptor, lo, hi in self.deliveries]
         self.fanouts: dict[str, _Fanout] = {}
+        # the CPU paths through NumPy (same operations): fan-out, plasticity (and the LIF step)
+        numpy_paths = self.device.type == "cpu" and kernels == "auto"
         self.events, self.astrocytes, self.histories = build_event_synapses(
-            plan, trials, self.device, dtype_, offsets, rule_classes,
-            numpy_kernels=self.device.type == "cpu" and kernels == "auto")
+            plan, trials, self.device, dtype_, offsets, rule_classes, numpy_kernels=numpy_paths)
         self.event_by_name = {ev.name: ev for ev in self.events}
         self.segment_inputs = {name: [e for e in self.events if isinstance(e, SegmentProjection)
                                       and e.proj.post == name] for name in self.lifs}
@@ -379,9 +377,7 @@ class TorchSimulation(Simulation):
                 ps = [plan.projections[k] for k in ks]
                 self.fanouts[name] = _Fanout(ps, [offsets[k] for k in ks],
                                              [weight_map(p) for p in ps], self.buffer,
-                                             self.device, dtype_,
-                                             numpy_path=self.device.type == "cpu"
-                                             and kernels == "auto")
+                                             self.device, dtype_, numpy_path=numpy_paths)
 
     def _meta(self) -> dict[str, Any]:
         return {"device": str(self.device), "dtype": self.dtype_name}

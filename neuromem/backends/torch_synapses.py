@@ -205,6 +205,16 @@ class STDPProjection(EventProjection):
         self.a_minus *= r.lr
 
 
+def block_positions(start: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions start[i]:start[i+1] of every i in ``items``, concatenated in that order,
+    and how many each item has (CSR rows gathered without a Python loop)."""
+    counts = start[items + 1] - start[items]
+    if items.size == 1:
+        return np.arange(start[items[0]], start[items[0] + 1]), counts
+    first = np.repeat(start[items] - (np.cumsum(counts) - counts), counts)
+    return np.arange(int(counts.sum())) + first, counts
+
+
 def _blocks(idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Synapse numbers grouped by neuron: synapses of neuron i are order[start[i]:start[i+1]],
     in increasing synapse number."""
@@ -240,19 +250,17 @@ class _SparseEvents(EventProjection):
         (trial, synapse) order."""
         trial, neuron = np.nonzero(fired)
         order, start = blocks
-        if neuron.size == 1:  # the common case at small dt: one neuron, one block
-            syn = order[start[neuron[0]]:start[neuron[0] + 1]]
-            return np.full(syn.size, trial[0]), syn
-        counts = start[neuron + 1] - start[neuron]
-        first = np.repeat(start[neuron] - np.cumsum(counts) + counts, counts)
-        syn = order[np.arange(counts.sum()) + first]
-        tr = np.repeat(trial, counts)
+        positions, counts = block_positions(start, neuron)
+        syn, tr = order[positions], np.repeat(trial, counts)
+        if neuron.size == 1:  # one block: already in synapse order
+            return tr, syn
         keep = np.lexsort((syn, tr))
         return tr[keep], syn[keep]
 
-    def _arrivals(self, step: int, buffer) -> tuple[np.ndarray, np.ndarray] | None:
+    def _arrivals(self, step: int, buffer) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Step 1: the synapses whose spike arrives now add their weights to the arrival buffer,
-        in synapse order per column (the dense index_add_ adds zeros for the others)."""
+        in synapse order per column (the dense index_add_ adds zeros for the others). Returns
+        the presynaptic neurons that arrived (trials, n_pre) and their (trial, synapse) pairs."""
         fired = self.pre_hist[:, (step - self.delay) % self.pre_hist.shape[1]]
         if not fired.any():
             return None
@@ -260,7 +268,7 @@ class _SparseEvents(EventProjection):
         if self._slots is None:
             self._slots = [slot.numpy() for slot in buffer.slots]
         np.add.at(self._slots[step % buffer.length], (tr, self.cols[syn]), self._w[tr, syn])
-        return tr, syn
+        return fired, tr, syn
 
 
 class SparseSTDPProjection(_SparseEvents):
@@ -274,7 +282,7 @@ class SparseSTDPProjection(_SparseEvents):
         self.a_plus, self.a_minus = self.rule.a_plus, self.rule.a_minus
         self.x = np.zeros((trials, proj.n_pre), dtype=self._w.dtype)
         self.y = np.zeros((trials, proj.n_post), dtype=self._w.dtype)
-        self._arrived: tuple[np.ndarray, np.ndarray] | None = None
+        self._arrived: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def deliver(self, step: int, buffer) -> None:
         self._arrived = self._arrivals(step, buffer)
@@ -284,13 +292,12 @@ class SparseSTDPProjection(_SparseEvents):
         self.x *= r.decay_plus
         self.y *= r.decay_minus
         if self._arrived is not None:
-            tr, syn = self._arrived
+            fired, tr, syn = self._arrived
             flat = tr * self.n_syn + syn
             w = self._wf[flat]
             y = self.y[tr, self.post_idx_np[syn]]
             dep = (w - r.w_min) * self.a_minus * y if r.multiplicative else self.a_minus * y
             self._wf[flat] = np.clip(w - dep, r.w_min, r.w_max)
-            fired = self.pre_hist[:, (step - self.delay) % self.pre_hist.shape[1]]
             self.x[fired] = 1.0 if r.nearest else self.x[fired] + 1
         post = self.post_hist[:, step % self.post_hist.shape[1]]
         if post.any():
