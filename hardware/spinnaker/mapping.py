@@ -373,8 +373,9 @@ def fan_in_of(net: Network, proj, dt: float) -> FanIn:
     pre = net.node(proj.pre)
     steps_per_second = 1000.0 / dt
     rate, per_step = SPIKES_PER_SECOND, max(1.0, SPIKES_PER_SECOND / steps_per_second)
-    if isinstance(pre, PoissonSource):
+    if isinstance(pre, PoissonSource):  # a rate is a scalar or one per source (validated)
         rate = float(np.max(pre.rate))
+        # sPyNNaker's most spikes in a step: the 1 - 1% / n quantile of the Poisson count
         per_step = float(stats.poisson.ppf(1.0 - 0.01 / pre.size, rate / steps_per_second))
     return FanIn(int(per_target.max()) if per_target.size else 0, mean, var, wmax,
                  float(delays.var()) if delays.size else 0.0, rate, per_step)
