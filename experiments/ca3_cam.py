@@ -83,17 +83,12 @@ WORKLOADS = {"memtest 5x10": (lambda: ca.memtest_workload(5, 10), 5, 10),
 
 
 def run_workload(ops, c: int, m: int, backend: str, pairing: str, options: dict):
-    """One simulation of the whole schedule; returns (results, expected answers, final S1 and
-    S2 weight matrices)."""
+    """One simulation of the whole schedule; returns (results, expected answers, the final
+    learned matrices)."""
     results, rec = ca.run_operations(ops, c, m, backend=backend, stdp_params={"pairing": pairing},
                                      **options)
-    weights = {}
-    shapes = {ca.PLASTIC[0]: (c, m), ca.PLASTIC[1]: (m, c)}
-    for name in ca.PLASTIC:
-        proj = ca.build(c, m).projection(name)
-        w = np.zeros(shapes[name])
-        w[proj.pre_idx, proj.post_idx] = rec.weight_snapshots(name)[1][-1]
-        weights[name] = w
+    weights = ca.weight_matrices(ca.build(c, m), {name: rec.weight_snapshots(name)[1][-1]
+                                                  for name in ca.PLASTIC})
     return results, ca.expected_answers(ops), weights
 
 
@@ -121,7 +116,7 @@ def stored_weights_report(ops, weights, threshold: float = 3.29) -> str:
     for op in ops:
         if op.kind == "learn":
             stored[op.cue] = op.content
-    w = weights[ca.PLASTIC[0]]
+    w = weights["cue_content"]
     kept = [w[i, b] for i, bits in stored.items() for b in bits]
     stale = [w[i, b] for i, bits in stored.items() for b in range(w.shape[1]) if b not in bits]
     return (f"S1 weights of stored bits: {sum(x >= threshold for x in kept)}/{len(kept)} above "

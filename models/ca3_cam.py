@@ -513,16 +513,22 @@ class CA3Memory:
         return self._do("recall_content", None, bits)
 
     def weights(self) -> dict[str, np.ndarray]:
-        """The two learned matrices: ``cue_content`` (c x m, S1Cue -> S1Cont) and
-        ``content_cue`` (m x c, S2Cont -> S2Cue), trial 0, in nA."""
-        out = {}
-        for key, name, shape in (("cue_content", PLASTIC[0], (self.c, self.m)),
-                                 ("content_cue", PLASTIC[1], (self.m, self.c))):
-            proj = self.network.projection(name)
-            matrix = np.zeros(shape)
-            matrix[proj.pre_idx, proj.post_idx] = self.sim.weights(name)[0]
-            out[key] = matrix
-        return out
+        """The two learned matrices (:func:`weight_matrices`), trial 0, in nA."""
+        return weight_matrices(self.network, {name: self.sim.weights(name)[0] for name in PLASTIC})
+
+
+def weight_matrices(network: nm.Network, weights: Mapping[str, np.ndarray]
+                    ) -> dict[str, np.ndarray]:
+    """The two learned matrices from the per-synapse weights of the plastic projections (e.g. a
+    weight snapshot): ``cue_content`` (c x m, S1Cue -> S1Cont) and ``content_cue`` (m x c,
+    S2Cont -> S2Cue)."""
+    out = {}
+    for key, name in (("cue_content", PLASTIC[0]), ("content_cue", PLASTIC[1])):
+        proj = network.projection(name)
+        matrix = np.zeros((network.node(proj.pre).size, network.node(proj.post).size))
+        matrix[proj.pre_idx, proj.post_idx] = weights[name]
+        out[key] = matrix
+    return out
 
 
 def run_operations(operations: Sequence[Operation], cue_size: int, content_size: int,
@@ -554,4 +560,4 @@ __all__ = ["CA3Memory", "E1_DURATION", "E1_IN_SPIKES", "NEURON_PARAMS", "Operati
            "OperationError", "PLASTIC", "POPULATIONS", "Result", "STDP_PARAMS", "SYNAPSE_PARAMS",
            "answer_of", "build", "check_schedule", "decode", "expected_answers",
            "fill_workload", "infer_operations", "input_trains", "internal_neurons", "lif",
-           "load_input", "memtest_workload", "run_operations", "schedule"]
+           "load_input", "memtest_workload", "run_operations", "schedule", "weight_matrices"]

@@ -198,9 +198,8 @@ def test_e1_identical_on_both_backends_and_forgets_in_s1(config):
     res, rec = ca.run_operations(ca.infer_operations(ca.E1_IN_SPIKES, 5), 5, 10,
                                  backend=CONFIGS[config][0], duration=ca.E1_DURATION,
                                  **CONFIGS[config][1])
-    proj = ca.build(5, 10).projection("s1_cue_s1_cont")
-    w = np.zeros((5, 10))
-    w[proj.pre_idx, proj.post_idx] = rec.weight_snapshots("s1_cue_s1_cont")[1][-1]
+    w = ca.weight_matrices(ca.build(5, 10), {name: rec.weight_snapshots(name)[1][-1]
+                                             for name in ca.PLASTIC})["cue_content"]
     assert w[3, 5] == 0.0 and w[3, 6] == 0.0
     np.testing.assert_array_equal(w[3, [1, 3, 4, 8]], 6.0)
 
@@ -281,9 +280,8 @@ def test_fill_16_cues_at_testbench_spacing(config):
         ref = _fill_run("torch")[2].spikes("out")
         for a, b in zip(rec.spikes("out"), ref):
             np.testing.assert_array_equal(a, b)
-    proj = ca.build(16, 6).projection("s1_cue_s1_cont")
-    w = np.zeros((16, 6))
-    w[proj.pre_idx, proj.post_idx] = rec.weight_snapshots("s1_cue_s1_cont")[1][-1]
+    w = ca.weight_matrices(ca.build(16, 6), {name: rec.weight_snapshots(name)[1][-1]
+                                             for name in ca.PLASTIC})["cue_content"]
     stored = np.zeros((16, 6), dtype=bool)
     for op in ops:
         if op.kind == "learn":
