@@ -308,3 +308,20 @@ def test_ca3_e1_on_spinnaker_matches_the_paper_except_at_86():
     wrong = {t for t in times if E1_TABLE.get(t, (set(), set())) != out.get(t, (set(), set()))}
     assert wrong == {86}
     assert out[86] == ({3, 4}, set())
+
+
+@pytest.mark.parametrize("n, rate, mean, std", [(64, 30.0, 1.0, 0.0), (200, 30.0, 0.8, 0.3),
+                                                (1000, 5.0, 0.27, 0.1), (5, 100.0, 2.0, 1.5)])
+def test_poisson_bound_equals_the_direct_sum(n, rate, mean, std):
+    """sPyNNaker's closed form (incomplete gamma functions) for the weights' spread equals the
+    direct sum over the Poisson count k of k std^2 P(k) for k up to lambda + 3 sqrt(lambda);
+    the bound is lambda mean + 5 sqrt(lambda mean^2 + that)."""
+    from neuromem.hardware.spinnaker.mapping import poisson_upper_bound
+    from scipy import stats
+
+    lam = n * rate / 1000.0
+    top = int(round(lam + 3.0 * lam ** 0.5))
+    k = np.arange(top + 1)
+    spread = float((k * std ** 2 * stats.poisson.pmf(k, lam)).sum())
+    want = lam * mean + 5.0 * np.sqrt(lam * mean ** 2 + spread)
+    assert poisson_upper_bound(mean, std, rate, n, 1.0) == pytest.approx(want, rel=1e-9)
