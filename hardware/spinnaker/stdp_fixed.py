@@ -15,8 +15,8 @@ on), and so what this class computes:
   of the post spike before it (sPyNNaker's ``post_events_next_delayed`` quirk), a lag of 0
   included (as in the later ``timing_pair_impl.h``; older ones skip it with ``> 0``, and others
   measure depression from the stored time plus d). Those versions differ on CA3's E1: measured
-  against the paper's table, this combination matches 18 of 19 output times, the others 13-17
-  (session notes of issue 4);
+  against the paper's table, this combination matches 18 of 19 output times (as does the oldest
+  form, depression from the stored time), the others 13-17 (session notes of issue 4);
 * the new weight is ``w + (a2+ * A2+) >> 11 - (a2- * A2-) >> 11``, clamped to [w_min, w_max], all
   in the projection's 16-bit weight units (A2+- = round(A+- w_max 2^(15-s))); the products take
   the low 16 bits of their operands, as the ARM's ``smulbb`` does (``smulbb=False`` multiplies
