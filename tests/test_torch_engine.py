@@ -10,22 +10,39 @@ from neuromem.models import cuba
 import neuromem as nm
 
 
-def test_float32_synapses_take_eight_bytes_plus_row_pointers():
+def test_float32_synapses_take_six_bytes_on_the_cpu_path_and_eight_as_tensors():
     net = cuba.build(400, 100, p=0.1)
-    sim = nm.compile(net, backend="torch", dtype="float32")
     n_syn = sum(p.n_synapses for p in net.projections)
-    # int32 column + float32 weight per synapse; int64 row start and length per neuron
+    # NumPy (CPU): int16 column + float32 weight per synapse; int64 row pointers (n + 1)
+    sim = nm.compile(net, backend="torch", dtype="float32")
+    assert sim.synapse_bytes() == 6 * n_syn + 8 * 501
+    # torch tensors: int32 column + float32 weight; int64 row start and length per neuron
+    sim = nm.compile(net, backend="torch", dtype="float32", kernels="torch")
     assert sim.synapse_bytes() == 8 * n_syn + 16 * 500
 
 
-def test_heterogeneous_delays_add_two_bytes_per_synapse():
-    import numpy as np
+def test_a_buffer_wider_than_int16_gets_int32_columns_and_the_same_spikes():
+    """Columns index the arrival buffer; past 2**15 columns they must not wrap."""
+    net = nm.Network(dt=0.1)
+    net.add("src", nm.SpikeArray.from_trains([[0.1, 0.5, 0.9]]))
+    net.add("a", nm.LIF(40000, tau_m=10.0, v_thresh=-50.0, v_reset=-60.0, v_rest=-60.0))
+    net.connect("src", "a", nm.from_list([(0, 39999), (0, 5)]), weight=30.0, delay=0.1)
+    sims = {k: nm.compile(net, backend="torch", kernels=k) for k in ("auto", "torch")}
+    assert sims["auto"].fanouts["src"].col.dtype == np.int32
+    spikes = {k: s.run(2.0).spikes("a") for k, s in sims.items()}
+    assert sorted(set(spikes["auto"][1].tolist())) == [5, 39999]
+    np.testing.assert_array_equal(spikes["auto"][0], spikes["torch"][0])
+    np.testing.assert_array_equal(spikes["auto"][1], spikes["torch"][1])
 
+
+def test_heterogeneous_delays_add_two_bytes_per_synapse():
     net = nm.Network(dt=0.1)
     net.add("a", nm.LIF(50))
     delays = np.random.default_rng(0).integers(1, 20, 50 * 50) * 0.1
     proj = net.connect("a", "a", nm.all_to_all(), weight=0.1, delay=delays)
     sim = nm.compile(net, backend="torch", dtype="float32")
+    assert sim.synapse_bytes() == 8 * proj.n_synapses + 8 * 51
+    sim = nm.compile(net, backend="torch", dtype="float32", kernels="torch")
     assert sim.synapse_bytes() == 10 * proj.n_synapses + 16 * 50
 
 
@@ -110,3 +127,17 @@ def test_numpy_paths_equal_torch_kernels_in_every_trial(dtype, plastic):
                 np.testing.assert_array_equal(x, y)
     assert len(a.spikes("cells", 0)[0]) > 100
     np.testing.assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize("kernels", ["auto", "torch"])
+def test_a_pair_listed_twice_adds_its_weight_twice(kernels):
+    """Both additions reach the column (a buffered ``slot[cols] += w`` would keep one)."""
+    net = nm.Network(dt=0.1)
+    net.add("src", nm.SpikeArray.from_trains([[0.1]]))
+    net.add("a", nm.LIF(4, tau_m=10.0, v_thresh=100.0, tau_syn_e=5.0))
+    net.connect("src", "a", nm.from_list([(0, 2), (0, 2), (0, 3)]), weight=0.25, delay=0.1)
+    rec = nm.compile(net, backend="torch", kernels=kernels).run(0.3, record={"a": ["i_e"]})
+    i_e = rec.states["a"]["i_e"].values[:, 0]
+    # arrival at step 2: one decay step of exp(-dt / tau_syn) after it, in the third sample
+    decay = np.exp(-0.1 / 5.0)
+    np.testing.assert_allclose(i_e[2], [0.0, 0.0, 0.5 * decay, 0.25 * decay], rtol=1e-12)

@@ -105,6 +105,11 @@ class FloatLIF:
                 value = getattr(self, name)
                 self._np[name] = value.numpy() if isinstance(value, torch.Tensor) else value
             self._np["_t_ve"], self._np["_t_vi"] = self._np["_t_syn"][:, 0], self._np["_t_syn"][:, 1]
+            self._np["currents_flat"] = self._np["currents"].reshape(trials, -1)
+            self._np["v_flat"] = self._np["v"].reshape(-1)
+            self._np["until_flat"] = self._np["until"].reshape(-1)
+            self._np["spikes_flat"] = self._np["_spikes"].reshape(-1)
+            self._fired = np.empty(0, dtype=np.int64)
 
     def state(self, var: str) -> torch.Tensor:
         if var == "v":
@@ -118,15 +123,20 @@ class FloatLIF:
     def deliver(self, receptor: int | None, arrivals: torch.Tensor) -> None:
         """Add arrivals to one receptor's current, or to both (``receptor=None``, arrivals laid
         out as (trials, 2 * size), exc first)."""
-        if receptor is None:
+        if self.numpy_kernels:  # arrivals are NumPy views of the ring buffer's slot
+            a = self._np
+            target = a["currents_flat"] if receptor is None else a["currents"][:, receptor]
+            np.add(target, arrivals, out=target)
+        elif receptor is None:
             self._currents_flat.add_(arrivals)
         else:
             self.currents[:, receptor].add_(arrivals)
 
-    def fired(self, spikes: torch.Tensor) -> torch.Tensor:
-        """Flat indices (trial * size + neuron) of the spikes, ascending."""
+    def fired(self, spikes: torch.Tensor) -> torch.Tensor | np.ndarray:
+        """Flat indices (trial * size + neuron) of the spikes, ascending (NumPy on the NumPy
+        kernels, which found them while resetting)."""
         if self.numpy_kernels:
-            return torch.from_numpy(np.flatnonzero(self._np["_spikes"]))
+            return self._fired
         return spikes.view(-1).nonzero(as_tuple=True)[0]
 
     def step(self, step: int) -> torch.Tensor:
@@ -149,11 +159,19 @@ class FloatLIF:
         np.multiply(a["currents"], a["decay"], out=a["currents"])
         np.greater(v, a["v_thresh"], out=spikes)
         np.logical_and(spikes, active, out=spikes)
-        if self.plan.reset == "value":
-            np.copyto(v, a["v_reset"], where=spikes)
-        else:
-            np.subtract(v, a["v_drop"], out=v, where=spikes)
-        np.add(a["refrac"], step, out=a["until"], where=spikes)
+        # Spikes are few: reset and refractory counters are written at their indices (the same
+        # values as a masked write over the population, at a fraction of the cost).
+        flat = self._fired = a["spikes_flat"].nonzero()[0]
+        if flat.size:
+            neuron = flat if v.shape[0] == 1 else flat % self.size
+            reset, refrac = a["v_reset"], a["refrac"]
+            if self.plan.reset == "value":
+                a["v_flat"][flat] = reset[neuron] if isinstance(reset, np.ndarray) else reset
+            else:
+                drop = a["v_drop"]
+                a["v_flat"][flat] -= drop[neuron] if isinstance(drop, np.ndarray) else drop
+            a["until_flat"][flat] = (refrac[neuron] if isinstance(refrac, np.ndarray)
+                                     else refrac) + step
         return self._spikes
 
     def _step_torch(self, step: int) -> torch.Tensor:
@@ -213,12 +231,16 @@ class _Fanout:
     """All outgoing synapses of one presynaptic population, over every projection it feeds.
 
     Synapses are held as CSR by presynaptic neuron (projections in order within a row); each
-    synapse stores its column in the simulation's arrival buffer (projection offset + post index,
-    int32) and its weight: 8 bytes per synapse in float32, plus 2 for heterogeneous delays.
+    synapse stores its column in the simulation's arrival buffer (projection offset + post index)
+    and its weight. As torch tensors (CUDA, or ``kernels="torch"``): int32 columns, 8 bytes per
+    synapse in float32. As NumPy arrays (the CPU path): int16 columns where the buffer is at most
+    2**15 wide, 6 bytes per synapse in float32. Heterogeneous delays add 2 bytes (int16).
     """
 
-    #: up to this many spikes in a step, rows are sliced one by one (fewer tensor operations)
+    #: up to this many spikes in a step, rows are added one by one (fewer array operations);
+    #: measured on CUBA (4000 neurons, ~2 spikes per step) on a 2-core CPU
     LOOP_MAX = 3
+    LOOP_MAX_NUMPY = 64
 
     def __init__(self, projs: list[ProjectionPlan], offsets: list[int], weights: list[np.ndarray],
                  buffer: "_ArrivalBuffer", device: torch.device, dtype: torch.dtype,
@@ -229,53 +251,73 @@ class _Fanout:
         delay = np.concatenate([p.delay_steps for p in projs])
         weight = np.concatenate(weights)
         order = np.argsort(pre, kind="stable")  # rows by pre; projection order kept within a row
+        pre, col, delay, weight = pre[order], col[order], delay[order], weight[order]
         indptr = np.zeros(n_pre + 1, dtype=np.int64)
         np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
         self.indptr_list = indptr.tolist()
-        self.indptr = torch.as_tensor(indptr[:-1], device=device)
-        self.row_len = torch.as_tensor(np.diff(indptr), device=device)
-        self.col = torch.as_tensor(col[order], device=device, dtype=torch.int32)
-        self.weight = torch.as_tensor(weight[order], device=device, dtype=dtype)
         uniform = delay.size == 0 or (delay == delay[0]).all()
         self.uniform_delay = int(delay[0]) if delay.size else 1
-        self.delay = None if uniform else torch.as_tensor(delay[order], device=device,
-                                                           dtype=torch.int16)
         self.buffer = buffer
         self.n_synapses = int(col.size)
-        # CPU: the same additions through NumPy (np.add.at adds in index order, as the row loop
-        # and index_add_ do), without a torch call per spiking neuron
-        self._np = None
+        self.numpy_path = numpy_path
         if numpy_path:
-            self._np = {"indptr": indptr, "col": col[order].astype(np.int64),
-                        "weight": self.weight.numpy(), "flat": buffer.flat.numpy(),
-                        "delay": None if uniform else delay[order].astype(np.int64)}
-
-    def _push_numpy(self, step: int, trial: torch.Tensor | None, neuron: torch.Tensor) -> None:
-        a, buf = self._np, self.buffer
-        syn, counts = block_positions(a["indptr"], neuron.numpy())
-        if syn.size == 0:
-            return
-        target = a["col"][syn]
-        if a["delay"] is None:
-            target = target + ((step + self.uniform_delay) % buf.length) * buf.width
+            # the same additions in NumPy (np.add.at adds in index order, as the row loop and
+            # index_add_ do), without a torch call per spiking neuron
+            narrow = buffer.width <= np.iinfo(np.int16).max + 1
+            self.col = col.astype(np.int16 if narrow else np.int32)
+            self.weight = weight.astype(torch.empty(0, dtype=dtype).numpy().dtype)
+            self.indptr = indptr
+            self.delay = None if uniform else delay.astype(np.int16)
         else:
-            target = target + ((a["delay"][syn] + step) % buf.length) * buf.width
-        if trial is not None:
-            target += np.repeat(trial.numpy(), counts) * (buf.length * buf.width)
-        np.add.at(a["flat"], target, a["weight"][syn])
+            self.indptr = torch.as_tensor(indptr[:-1], device=device)
+            self.row_len = torch.as_tensor(np.diff(indptr), device=device)
+            self.col = torch.as_tensor(col, device=device, dtype=torch.int32)
+            self.weight = torch.as_tensor(weight, device=device, dtype=dtype)
+            self.delay = None if uniform else torch.as_tensor(delay, device=device,
+                                                               dtype=torch.int16)
 
     def nbytes(self) -> int:
+        if self.numpy_path:
+            parts = [self.col, self.weight, self.indptr] + ([] if self.delay is None
+                                                             else [self.delay])
+            return sum(a.nbytes for a in parts)
         parts = [self.col, self.weight, self.indptr, self.row_len]
         if self.delay is not None:
             parts.append(self.delay)
         return sum(t.numel() * t.element_size() for t in parts)
 
-    def push(self, step: int, trial: torch.Tensor | None, neuron: torch.Tensor) -> None:
+    def push(self, step: int, trial: torch.Tensor | np.ndarray | None,
+             neuron: torch.Tensor | np.ndarray) -> None:
         """Step 6: schedule the synapses of the spiking ``neuron``s (sorted by trial, index)."""
+        if self.numpy_path:
+            self._push_numpy(step, None if trial is None else np.asarray(trial), np.asarray(neuron))
+        else:
+            self._push_torch(step, trial, neuron)
+
+    def _push_numpy(self, step: int, trial: np.ndarray | None, neuron: np.ndarray) -> None:
         buf = self.buffer
-        if self._np is not None:
-            self._push_numpy(step, trial, neuron)
+        if trial is None and self.delay is None and neuron.shape[0] <= self.LOOP_MAX_NUMPY:
+            base = ((step + self.uniform_delay) % buf.length) * buf.width
+            slot = buf.flat_np[base:base + buf.width]
+            for i in neuron.tolist():
+                lo, hi = self.indptr_list[i], self.indptr_list[i + 1]
+                # add.at, not slot[cols] += w: a pair listed twice in a projection adds twice
+                np.add.at(slot, self.col[lo:hi], self.weight[lo:hi])
             return
+        syn, counts = block_positions(self.indptr, neuron)
+        if syn.size == 0:
+            return
+        target = self.col[syn].astype(np.int64)  # narrow columns: widen before any offset
+        if self.delay is None:
+            target += ((step + self.uniform_delay) % buf.length) * buf.width
+        else:
+            target += (self.delay[syn].astype(np.int64) + step) % buf.length * buf.width
+        if trial is not None:
+            target += np.repeat(trial, counts) * (buf.length * buf.width)
+        np.add.at(buf.flat_np, target, self.weight[syn])
+
+    def _push_torch(self, step: int, trial: torch.Tensor | None, neuron: torch.Tensor) -> None:
+        buf = self.buffer
         if trial is None and self.delay is None and neuron.shape[0] <= self.LOOP_MAX:
             # int32 columns index the buffer directly (the buffer is smaller than 2**31).
             base = ((step + self.uniform_delay) % buf.length) * buf.width
@@ -314,6 +356,7 @@ class _ArrivalBuffer:
                                "trial exceeds 2**31; shorten the longest delay or split the network")
         self.data = torch.zeros((trials, length, width), device=device, dtype=dtype)
         self.flat = self.data.view(-1)
+        self.flat_np = self.flat.numpy() if self.flat.device.type == "cpu" else None
         self.slots = [self.data[:, k] for k in range(length)]  # views, built once
 
 
@@ -360,7 +403,10 @@ class TorchSimulation(Simulation):
                 width += lif.size
         length = max([p.max_delay for p in plan.projections], default=1)
         self.buffer = _ArrivalBuffer(trials, length, max(width, 1), self.device, dtype_)
-        self.deliveries = [(pop, receptor, [slot[:, lo:hi] for slot in self.buffer.slots])
+        # a population stepping in NumPy takes its arrivals as NumPy views of the same slots
+        self.deliveries = [(pop, receptor, [slot[:, lo:hi].numpy() if getattr(pop, "numpy_kernels",
+                                                                           False)
+                                            else slot[:, lo:hi] for slot in self.buffer.slots])
                            for pop, receptor, lo, hi in self.deliveries]
         self.fanouts: dict[str, _Fanout] = {}
         # the CPU paths through NumPy (same operations): fan-out, plasticity (and the LIF step)
@@ -433,6 +479,8 @@ class TorchSimulation(Simulation):
                        if name in histories]
         lif_history = {name: histories.get(name) for name in self.lifs}
         snap_at, snapshots = self._weight_schedule(weights, step0, n_steps)
+        host_slots = self.buffer.flat_np is not None
+        slots = [slot.numpy() for slot in self.buffer.slots] if host_slots else self.buffer.slots
         with torch.inference_mode():
             for n in range(n_steps):
                 step = step0 + n
@@ -442,7 +490,7 @@ class TorchSimulation(Simulation):
                 k = step % self.buffer.length
                 for pop, receptor, views in self.deliveries:
                     pop.deliver(receptor, views[k])
-                self.buffer.slots[k].zero_()
+                slots[k].fill(0) if host_slots else slots[k].zero_()
                 for name, segs in self.segment_inputs.items():
                     if segs:
                         sums = self.lifs[name].segment_sums
@@ -493,7 +541,7 @@ class TorchSimulation(Simulation):
             size = self.lifs[name].size
             chunks[name] = []
             for step, flat in items:
-                flat = flat.cpu().numpy()
+                flat = flat if isinstance(flat, np.ndarray) else flat.cpu().numpy()
                 chunks[name].append((np.full(flat.shape[0], step), flat % size, flat // size))
         for name, (s, i, k, _, _, _) in sources.items():
             chunks[name] = [(s, i, k)]
