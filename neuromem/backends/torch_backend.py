@@ -471,12 +471,19 @@ class TorchSimulation(Simulation):
         fired_log: dict[str, list] = {name: [] for name in self.lifs}
         tick = max(1, n_steps // 100)
         lif_fanouts = [(name, pop, self.fanouts.get(name)) for name, pop in self.lifs.items()]
-        src_fanouts = [(sched, self.fanouts[name]) for name, sched in sources.items()
-                       if name in self.fanouts]
+        # Source spikes per step as (trials or None, indices) slices of the arrays a consumer
+        # takes: NumPy for the CPU paths, tensors otherwise.
+        def src_arrays(sched, host: bool):
+            _, i, k, bounds, k_t, i_t = sched
+            trial, index = (k, i) if host else (k_t, i_t)
+            return bounds, (trial if batched else None), index
+
+        src_fanouts = [(src_arrays(sched, self.fanouts[name].numpy_path), self.fanouts[name])
+                       for name, sched in sources.items() if name in self.fanouts]
         events = self.events
         histories = self.histories
-        src_history = [(sched, histories[name]) for name, sched in sources.items()
-                       if name in histories]
+        src_history = [(src_arrays(sched, histories[name].host is not None), histories[name])
+                       for name, sched in sources.items() if name in histories]
         lif_history = {name: histories.get(name) for name in self.lifs}
         snap_at, snapshots = self._weight_schedule(weights, step0, n_steps)
         host_slots = self.buffer.flat_np is not None
@@ -502,9 +509,10 @@ class TorchSimulation(Simulation):
                 for name, _, spikes, _ in fired:
                     if lif_history[name] is not None:
                         lif_history[name].record(step, spikes)
-                for (_, _, _, bounds, k_t, i_t), hist in src_history:
+                for (bounds, trial, index), hist in src_history:
                     lo, hi = bounds[n], bounds[n + 1]
-                    hist.record_events(step, k_t[lo:hi] if batched else None, i_t[lo:hi])
+                    hist.record_events(step, None if trial is None else trial[lo:hi],
+                                       index[lo:hi])
                 # 5. plasticity, then the astrocytes (rules read their state before the update)
                 for ev in events:
                     ev.update(step)
@@ -521,10 +529,10 @@ class TorchSimulation(Simulation):
                                 fan.push(step, flat // size, flat % size)
                             else:
                                 fan.push(step, None, flat)
-                for (_, _, _, bounds, k_t, i_t), fan in src_fanouts:
+                for (bounds, trial, index), fan in src_fanouts:
                     lo, hi = bounds[n], bounds[n + 1]
                     if hi > lo:
-                        fan.push(step, k_t[lo:hi] if batched else None, i_t[lo:hi])
+                        fan.push(step, None if trial is None else trial[lo:hi], index[lo:hi])
                 for ev in events:
                     ev.schedule(step, self.buffer)
                 for (pop, var), buf in traces.items():

@@ -39,18 +39,27 @@ class SpikeHistory:
         self.length, self.size = length, size
         self.data = torch.zeros((trials, length, size), dtype=torch.bool, device=device)
         self.flat = self.data.view(trials, length * size)
+        # on the CPU, written through a NumPy view (a torch call costs more than the copy)
+        self.host = self.data.numpy() if device.type == "cpu" else None
+        self._spikes: tuple[torch.Tensor, np.ndarray] | None = None  # last tensor, its view
 
     def record(self, step: int, spikes: torch.Tensor) -> None:
-        self.data[:, step % self.length].copy_(spikes)
+        if self.host is not None:
+            # a population hands over the same spike tensor every step: view it once
+            if self._spikes is None or self._spikes[0] is not spikes:
+                self._spikes = (spikes, spikes.numpy())
+            np.copyto(self.host[:, step % self.length], self._spikes[1])
+        else:
+            self.data[:, step % self.length].copy_(spikes)
 
-    def record_events(self, step: int, trial: torch.Tensor | None, index: torch.Tensor) -> None:
-        slot = self.data[:, step % self.length]
-        slot.zero_()
+    def record_events(self, step: int, trial: torch.Tensor | np.ndarray | None,
+                      index: torch.Tensor | np.ndarray) -> None:
+        """Source spikes of this step: ``trial`` and ``index`` as NumPy arrays on the CPU."""
+        slot = self.data[:, step % self.length] if self.host is None \
+            else self.host[:, step % self.length]
+        slot[...] = False
         if index.shape[0]:
-            if trial is None:
-                slot[0, index] = True
-            else:
-                slot[trial, index] = True
+            slot[0 if trial is None else trial, index] = True
 
     def now(self, step: int) -> torch.Tensor:
         return self.data[:, step % self.length]
