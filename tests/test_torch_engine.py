@@ -141,3 +141,11 @@ def test_a_pair_listed_twice_adds_its_weight_twice(kernels):
     # arrival at step 2: one decay step of exp(-dt / tau_syn) after it, in the third sample
     decay = np.exp(-0.1 / 5.0)
     np.testing.assert_allclose(i_e[2], [0.0, 0.0, 0.5 * decay, 0.25 * decay], rtol=1e-12)
+
+
+def test_a_run_past_the_int32_refractory_counters_is_refused():
+    """Refractory counters hold the step a neuron is released at, as int32."""
+    sim = nm.compile(cuba.build(40, 10, p=0.1), backend="torch")
+    sim.step = 2**31 - 100  # as if that many steps had run
+    with pytest.raises(nm.BackendError, match="int32"):
+        sim.run(10.0)
