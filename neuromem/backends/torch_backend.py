@@ -242,7 +242,7 @@ class _Fanout:
     #: up to this many spikes in a step, rows are added one by one (fewer array operations);
     #: measured on CUBA (4000 neurons, ~2 spikes per step) on a 2-core CPU
     LOOP_MAX = 3
-    LOOP_MAX_NUMPY = 64
+    LOOP_MAX_NUMPY = 16
 
     def __init__(self, projs: list[ProjectionPlan], offsets: list[int], weights: list[np.ndarray],
                  buffer: "_ArrivalBuffer", device: torch.device, dtype: torch.dtype,
@@ -405,10 +405,13 @@ class TorchSimulation(Simulation):
                 width += lif.size
         length = max([p.max_delay for p in plan.projections], default=1)
         self.buffer = _ArrivalBuffer(trials, length, max(width, 1), self.device, dtype_)
-        # a population stepping in NumPy takes its arrivals as NumPy views of the same slots
-        self.deliveries = [(pop, receptor, [slot[:, lo:hi].numpy() if getattr(pop, "numpy_kernels",
-                                                                           False)
-                                            else slot[:, lo:hi] for slot in self.buffer.slots])
+
+        def slot_views(pop, lo: int, hi: int) -> list:
+            # a population stepping in NumPy takes its arrivals as NumPy views of the same slots
+            host = getattr(pop, "numpy_kernels", False)
+            return [slot[:, lo:hi].numpy() if host else slot[:, lo:hi] for slot in self.buffer.slots]
+
+        self.deliveries = [(pop, receptor, slot_views(pop, lo, hi))
                            for pop, receptor, lo, hi in self.deliveries]
         self.fanouts: dict[str, _Fanout] = {}
         # the CPU paths through NumPy (same operations): fan-out, plasticity (and the LIF step)
@@ -504,7 +507,10 @@ class TorchSimulation(Simulation):
                 k = step % self.buffer.length
                 for pop, receptor, views in self.deliveries:
                     pop.deliver(receptor, views[k])
-                slots[k].fill(0) if host_slots else slots[k].zero_()
+                if host_slots:
+                    slots[k].fill(0)
+                else:
+                    slots[k].zero_()
                 for name, segs in self.segment_inputs.items():
                     if segs:
                         sums = self.lifs[name].segment_sums
