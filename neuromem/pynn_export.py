@@ -142,23 +142,27 @@ def _node_code(w: _Writer, k: int, name: str, node, seed_note: list[str]) -> lis
     if isinstance(node, LIF):
         params = ", ".join(f"{pynn}={w.param(f'pop{k}_{field}', getattr(node, field), node.size)}"
                            for field, pynn in LIF_PARAMS.items())
-        lines = [f"{var} = sim.Population({node.size}, sim.IF_curr_exp({params}), "
-                 f"label={name!r})"]
         v = node.v_init
+        random = isinstance(v, (Uniform, Normal))
+        seeding = ", **population_seed(rng)" if random else ""
+        lines = [f"{var} = sim.Population({node.size}, sim.IF_curr_exp({params}), "
+                 f"label={name!r}{seeding})"]
         if isinstance(v, Uniform):
-            init = f"RandomDistribution('uniform', low={float(v.low)!r}, high={float(v.high)!r}, rng=rng)"
-            seed_note.append(name)
+            init = (f"RandomDistribution('uniform', low={float(v.low)!r}, high={float(v.high)!r}, "
+                    "**distribution_rng(rng))")
         elif isinstance(v, Normal):
             if np.isinf(v.low) and np.isinf(v.high):
                 init = (f"RandomDistribution('normal', mu={float(v.mean)!r}, "
-                        f"sigma={float(v.std)!r}, rng=rng)")
+                        f"sigma={float(v.std)!r}, **distribution_rng(rng))")
             else:
                 # neuromem clips a Normal draw to its bounds (np.clip), as this PyNN one does
                 init = (f"RandomDistribution('normal_clipped_to_boundary', mu={float(v.mean)!r}, "
-                        f"sigma={float(v.std)!r}, low={float(v.low)!r}, high={float(v.high)!r}, rng=rng)")
-            seed_note.append(name)
+                        f"sigma={float(v.std)!r}, low={float(v.low)!r}, high={float(v.high)!r}, "
+                        "**distribution_rng(rng))")
         else:
             init = w.param(f"pop{k}_v_init", v, node.size)
+        if random:
+            seed_note.append(name)
         lines.append(f"{var}.initialize(v={init})")
         return lines
     if isinstance(node, SpikeArray):
@@ -377,6 +381,17 @@ def spike_trains(times, indices, size):
     # one neuron: its train alone (every simulator reads a single train as the train of every
     # neuron, and pyNN.brian2 fails on a one-element list)
     return trains[0] if size == 1 else trains
+
+
+def population_seed(rng):
+    """sPyNNaker draws random initial values on the machine, from a seed given to the
+    Population (it refuses a seeded rng); PyNN's Population has no such argument."""
+    return {{"additional_parameters": {{"seed": rng.seed}}}} if SIMULATOR == "spiNNaker" else {{}}
+
+
+def distribution_rng(rng):
+    """The seeded rng for a RandomDistribution, except on sPyNNaker (see population_seed)."""
+    return {{}} if SIMULATOR == "spiNNaker" else {{"rng": rng}}
 
 
 def connections(table, receptor_type):

@@ -470,3 +470,28 @@ def test_plastic_script_runs_on_pynn_brian2(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     theirs = json.loads((tmp_path / "spike_counts.json").read_text())["spike_counts"]
     assert ours == theirs["n"] == 2 * 3 and theirs["s"] == 3
+
+
+def test_random_initial_values_are_seeded_the_way_each_simulator_takes_them(tmp_path):
+    """sPyNNaker draws random initial values on the machine from a seed given to the Population
+    and refuses a RandomDistribution with a seeded rng ("Use of rng in RandomDistribution ... is
+    not supported", seen running an exported CUBA script through sPyNNaker 7.4.1 on a virtual
+    board); PyNN's other simulators take the rng and have no such Population argument."""
+    pytest.importorskip("pyNN", reason="PyNN (the test extra) is not installed")
+    from pyNN.random import NumpyRNG
+
+    net = relay()
+    net.add("cells", nm.LIF(4, v_init=nm.Uniform(-70.0, -60.0)))
+    files = write_pynn_script(net, tmp_path / "network.py", simulator="spiNNaker")
+    text = files["pynn_script"].read_text()
+    assert "label='cells', **population_seed(rng))" in text
+    assert "high=-60.0, **distribution_rng(rng))" in text
+    assert "rng=rng" not in text
+    script = _load_script(files["pynn_script"])
+    rng = NumpyRNG(seed=7)
+    script.SIMULATOR = "spiNNaker"
+    assert script.population_seed(rng) == {"additional_parameters": {"seed": 7}}
+    assert script.distribution_rng(rng) == {}
+    script.SIMULATOR = "nest"
+    assert script.population_seed(rng) == {}
+    assert script.distribution_rng(rng) == {"rng": rng}
