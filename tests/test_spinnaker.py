@@ -325,3 +325,39 @@ def test_poisson_bound_equals_the_direct_sum(n, rate, mean, std):
     spread = float((k * std ** 2 * stats.poisson.pmf(k, lam)).sum())
     want = lam * mean + 5.0 * np.sqrt(lam * mean ** 2 + spread)
     assert poisson_upper_bound(mean, std, rate, n, 1.0) == pytest.approx(want, rel=1e-9)
+
+
+#: Ring-buffer shifts and the peak input behind each (nA), as sPyNNaker 1!7.4.1 computed them
+#: for neuromem's exported PyNN scripts of these networks, on a virtual SpiNN-5 board (read from
+#: each population's get_ring_buffer_shifts() and its internal statistics after sim.run; see the
+#: session notes). Every projection here has one delay, so each bound is sPyNNaker's whole
+#: fan-in sum (for CUBA: the most synapses onto one neuron times the weight, e.g. 92 x 0.081).
+SPYNNAKER_SHIFTS = {
+    "ca3_e1": {("s1_cue", "exc"): (3, 6.0), ("s1_cont", "exc"): (6, 36.0),
+               ("s2_cue", "exc"): (7, 66.0), ("s2_cue", "inh"): (9, 480.0),
+               ("s2_cond", "exc"): (4, 11.0), ("s2_cond", "inh"): (5, 30.0),
+               ("s2_int", "exc"): (6, 60.0), ("s2_cont", "exc"): (3, 6.0),
+               ("merge_cue", "exc"): (4, 12.0), ("merge_cont", "exc"): (4, 12.0),
+               ("out", "exc"): (4, 12.0)},
+    "cuba_3200_800_dt01": {("P", "exc"): (3, 7.452), ("P", "inh"): (4, 14.85)},
+    "cuba_400_100_dt1": {("P", "exc"): (1, 1.458), ("P", "inh"): (2, 3.6)},
+}
+
+
+def _spynnaker_case(name: str):
+    from dataclasses import replace
+
+    from neuromem.models import ca3_cam as ca
+
+    if name == "ca3_e1":
+        return ca.build(5, 10, in_spikes=ca.E1_IN_SPIKES), spinnaker1()
+    if name == "cuba_3200_800_dt01":
+        return cuba.build(3200, 800, p=0.02, seed=1), replace(spinnaker1(), dt=0.1)
+    return cuba.build(400, 100, p=0.02, seed=1, dt=1.0, delay=1.0), spinnaker1()
+
+
+@pytest.mark.parametrize("case", sorted(SPYNNAKER_SHIFTS))
+def test_ring_buffer_shifts_equal_spynnakers_own(case):
+    m = map_network(*_spynnaker_case(case))
+    got = {key: (rb.shift, round(rb.expected_max_input, 3)) for key, rb in m.ring_buffers.items()}
+    assert got == SPYNNAKER_SHIFTS[case]
