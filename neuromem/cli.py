@@ -406,12 +406,16 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 MACHINES = ("spinnaker1", "spinn3", "spinnaker2")
 
 
-def _machine(name: str):
+def _machine(name: str, dt: float):
+    """The named machine, stepping at ``dt`` (the network's: sPyNNaker's time step is a setting
+    of the run, ``sim.setup(timestep=dt)``)."""
+    from dataclasses import replace
+
     from neuromem.hardware.spinnaker import machine
 
     if name not in MACHINES:
         raise UsageError(f"unknown machine '{name}' (known: {', '.join(MACHINES)})")
-    return getattr(machine, name)()
+    return replace(getattr(machine, name)(), dt=dt)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -430,7 +434,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.target == "spinnaker":
         from neuromem.hardware.spinnaker.export import export_spinnaker
 
-        files = export_spinnaker(net, out, _machine(args.machine or "spinnaker1"),
+        files = export_spinnaker(net, out, _machine(args.machine or "spinnaker1", net.dt),
                                  duration_ms=args.duration)
         print(files["report"].read_text(encoding="utf-8").rstrip("\n"))
     else:

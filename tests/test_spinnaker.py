@@ -209,8 +209,9 @@ def test_unsupported_parts_are_refused():
         map_network(net)
     net0 = nm.Network(dt=0.1)
     net0.add("b", nm.LIF(1))
-    with pytest.raises(MappingError, match="dt = 0.1 ms"):
-        map_network(net0)
+    with pytest.raises(MappingError, match="dt = 0.1 ms; the machine steps 1.0 ms"):
+        map_network(net0, spinnaker1())  # an explicit machine keeps its own time step
+    assert map_network(net0).machine.dt == 0.1  # the default one steps at the network's
     net1 = nm.Network(dt=1.0)
     net1.add("a", nm.SpikeArray(1))
     net1.add("b", nm.LIF(1))

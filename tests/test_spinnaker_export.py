@@ -19,6 +19,7 @@ import pytest
 from neuromem.hardware.spinnaker import MappingError, map_network, spinn3
 from neuromem.hardware.spinnaker.export import export_spinnaker
 from neuromem.hardware.spinnaker.machine import Machine
+from neuromem.models import cuba
 
 import neuromem as nm
 from neuromem.cli import main
@@ -194,6 +195,18 @@ def test_cli_export_round_trip(tmp_path, capsys):
                  "-o", str(tmp_path / "pynn")]) == 0
     assert {p.name for p in (tmp_path / "pynn").iterdir()} == {"network.py", "network_data.npz"}
     assert "DEFAULT_SIMULATOR = 'nest'" in (tmp_path / "pynn" / "network.py").read_text()
+
+
+def test_cli_export_maps_at_the_networks_time_step(tmp_path, capsys):
+    """A 0.1 ms network (the CUBA demo's step) maps at 0.1 ms, as sPyNNaker runs it with
+    sim.setup(timestep=0.1), and the report says how sPyNNaker 7 would add synapse cores."""
+    path = tmp_path / "cuba.h5"
+    cuba.build(400, 100, p=0.02).save(path)
+    assert main(["export", str(path), "--target", "spinnaker", "-o", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "dt 0.1 ms" in out and "synapse cores" in out
+    saved = json.loads((tmp_path / "s" / "mapping.json").read_text())
+    assert saved["machine"]["dt"] == 0.1 and saved["cores"] == 2
 
 
 @pytest.mark.parametrize("argv, message", [

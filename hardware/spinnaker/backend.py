@@ -9,6 +9,7 @@ ring-buffer saturations, with an energy estimate in sPyNNaker's decomposition.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -85,7 +86,8 @@ class SpiNNakerBackend(Backend):
 
     def compile(self, net, *, dt: float | None = None, method: str = "spinnaker", seed: int = 0,
                 trials: int = 1, machine: Machine | None = None, **options: Any) -> Simulation:
-        machine = machine or spinnaker1()
+        # by default the machine steps at the network's dt (sPyNNaker's sim.setup(timestep=dt))
+        machine = machine or replace(spinnaker1(), dt=net.dt if dt is None else dt)
         if dt is not None and abs(dt - machine.dt) > 1e-12:
             raise BackendError(f"spinnaker backend: the machine steps {machine.dt} ms, not {dt}")
         if method != "spinnaker":

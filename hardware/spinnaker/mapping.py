@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -190,8 +190,10 @@ class Mapping:
 
 
 def map_network(net: Network, machine: Machine | None = None) -> Mapping:
-    """Map ``net`` onto ``machine`` (default: one SpiNN-5 board of SpiNNaker1 chips)."""
-    machine = machine or spinnaker1()
+    """Map ``net`` onto ``machine`` (default: one SpiNN-5 board of SpiNNaker1 chips, stepping at
+    the network's dt, as ``sim.setup(timestep=dt)`` sets sPyNNaker's). An explicit machine must
+    step at the network's dt."""
+    machine = machine or replace(spinnaker1(), dt=net.dt)
     if abs(net.dt - machine.dt) > 1e-12:
         raise MappingError(f"network '{net.name}' has dt = {net.dt} ms; the machine steps "
                            f"{machine.dt} ms (build the network at dt = {machine.dt})")
