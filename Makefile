@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.neuromem-installed
 OUT ?= out/cuba
 
-.PHONY: setup demo test test-slow bench lint clean
+.PHONY: setup demo test test-slow bench lint spynnaker-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
+
+# neuromem's SpiNNaker mapping against sPyNNaker's own on a virtual board (no hardware). sPyNNaker
+# pins its own PyNN and numpy, so it gets a venv of its own, installed once (network access needed).
+spynnaker-check: setup
+	test -x .venv-spynnaker/bin/python || $(PYTHON) -m venv .venv-spynnaker
+	test -f .venv-spynnaker/.spynnaker-installed || (.venv-spynnaker/bin/python -m pip install \
+		"sPyNNaker==1!7.4.1" && touch .venv-spynnaker/.spynnaker-installed)
+	$(BIN)/python experiments/spynnaker_check.py --out out/spynnaker_check
 
 clean:
 	rm -rf out build dist *.egg-info
