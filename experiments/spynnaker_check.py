@@ -23,7 +23,8 @@ or by hand, with an sPyNNaker venv of your own::
 The networks: ``ca3-e1`` (the CA3 content-addressable memory, 5 cues x 10 content bits, with
 experiment E1's input, dt 1 ms), ``cuba-small`` (CUBA 400 + 100 neurons, dt 1 ms, delay 1 ms) and
 ``cuba`` (CUBA 3200 + 800 neurons at dt 0.1 ms). Expected result (about 30 s once installed):
-every shift and every bound agrees (11/11, 2/2, 2/2) and so do the cores at dt 1 ms; at dt 0.1 ms
+every shift and every bound agrees (11/11, 2/2, 2/2) and so do the cores at dt 1 ms, each on the
+same (chip, core) as sPyNNaker places it (10/10, 2/2); at dt 0.1 ms
 sPyNNaker 7 gives every slice a synapse core besides its neuron core (32 cores where neuromem
 counts 16), which is reported as the known difference it is (see the mapping's note), not as a
 failure. Exit status: 0 when everything agrees, 1 when a shift differs (or cores differ in
@@ -290,9 +291,14 @@ def compare(mapping, spy: dict[str, Any]) -> dict[str, Any]:
             notes.append("cores carry other shifts")
         shift_rows.append([f"{pop}/{rec}", str(rb.shift), str(theirs["shift"]),
                            f"{rb.expected_max_input:.4g}", f"{theirs['bound']:.4g}", ", ".join(notes)])
+    # where the cores are: ours per population against sPyNNaker's placements
+    placed = [(s.population, (*s.chip, s.core)) for s in mapping.slices
+              if s.kind != "delay_extension"]
+    same = sum(tuple(core) in {tuple(v["core"]) for v in spy["cores"].get(pop, [])}
+               for pop, core in placed)
     return {"core_rows": core_rows, "shift_rows": shift_rows, "agree": agree,
             "total": len(mapping.ring_buffers), "known": known, "core_diffs": core_diffs,
-            "system": spy.get("system_cores", {})}
+            "system": spy.get("system_cores", {}), "placed_same": same, "placed": len(placed)}
 
 
 CORE_HEAD = ["population", "our cores", "sPyNNaker cores", ""]
@@ -331,6 +337,8 @@ def report_lines(name: str, net, cmp: dict[str, Any] | None, spy: dict[str, Any]
     lines += table(CORE_HEAD, cmp["core_rows"]) + [""]
     lines += table(SHIFT_HEAD, cmp["shift_rows"]) + [""]
     lines.append(f"shifts: {cmp['agree']}/{cmp['total']} agree")
+    lines.append(f"placement: {cmp['placed_same']}/{cmp['placed']} of our cores sit on the same "
+                 "(chip, core) as one of sPyNNaker's for that population")
     if cmp["known"]:
         lines.append(f"cores: known difference for {', '.join(cmp['known'])}: below 1 ms sPyNNaker 7 "
                      "adds a synapse core to every neuron core (neuromem counts combined cores; see "

@@ -358,6 +358,7 @@ def placement(mapping: SpiNNakerMapping, ax: Axes | None = None,
 
     m = mapping.machine
     n_cores = m.app_cores_per_chip
+    first = m.system_cores_per_chip  # cells are a chip's application cores, in number order
     cols = math.ceil(math.sqrt(n_cores))
     rows = math.ceil(n_cores / cols)
     used = mapping.chips_used
@@ -373,14 +374,15 @@ def placement(mapping: SpiNNakerMapping, ax: Axes | None = None,
     pad, cell_w, cell_h = 0.05, 0.8 / cols, 0.6 / rows
 
     def cell(chip: tuple[int, int], core: int) -> tuple[float, float]:
-        k = core - 1  # core 0 is the monitor; application cores are 1..n
+        k = core - first
         return (chip[0] + pad + (k % cols) * cell_w,
                 chip[1] + pad + (rows - 1 - k // cols) * cell_h)
 
     fig, ax = _new_axes(ax, figsize)
     chips = [(x, y) for x in xs for y in ys]
     ax.add_collection(PatchCollection(
-        [Rectangle(cell(c, k), cell_w, cell_h) for c in chips for k in range(1, n_cores + 1)],
+        [Rectangle(cell(c, k), cell_w, cell_h) for c in chips
+         for k in m.chip_cores(c[1] * m.width + c[0])],
         facecolor="0.96", edgecolor="0.8", linewidth=0.3))
     ax.add_collection(PatchCollection([Rectangle(c, 0.9, 0.9) for c in chips],
                                       facecolor="none", edgecolor="0.35", linewidth=0.8))

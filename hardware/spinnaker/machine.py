@@ -18,11 +18,15 @@ class Machine:
     name: str
     width: int
     height: int
-    #: cores per chip that run applications (one more is the monitor)
+    #: cores per chip that run applications
     app_cores_per_chip: int
     router_entries: int
     dtcm_bytes: int
     sdram_bytes_per_chip: int
+    #: cores numbered before the application cores on every chip (the monitor, ...)
+    system_cores_per_chip: int = 1
+    #: application cores the Ethernet chip (0, 0) gives up to the host link's gatherer
+    ethernet_reserved_cores: int = 0
     neurons_per_core: int = 256
     poisson_per_core: int = 500
     max_row_length: int = 256
@@ -44,7 +48,12 @@ class Machine:
 
     @property
     def cores(self) -> int:
-        return self.chips * self.app_cores_per_chip
+        return self.chips * self.app_cores_per_chip - self.ethernet_reserved_cores
+
+    def chip_cores(self, chip: int) -> range:
+        """The application core numbers of chip ``chip`` (numbered x first, (0, 0) is 0)."""
+        first = self.system_cores_per_chip + (self.ethernet_reserved_cores if chip == 0 else 0)
+        return range(first, self.system_cores_per_chip + self.app_cores_per_chip)
 
     def with_chips(self, width: int, height: int) -> "Machine":
         return replace(self, width=int(width), height=int(height))
@@ -54,10 +63,15 @@ class Machine:
 
 
 def spinnaker1(width: int = 8, height: int = 6) -> Machine:
-    """SpiNNaker1: 18 ARM968 cores per chip (17 for applications), 64 KiB DTCM, 1023 router
-    entries. The default grid is one SpiNN-5 board's 48 chips as an 8 x 6 mesh."""
-    return Machine("SpiNNaker1", width, height, app_cores_per_chip=17, router_entries=1023,
-                   dtcm_bytes=64 * 1024, sdram_bytes_per_chip=123_469_792)
+    """SpiNNaker1: 18 ARM968 cores per chip, 64 KiB DTCM, 1023 router entries. As sPyNNaker runs
+    it: core 0 is the monitor (SCAMP) and core 1 the extra monitor sPyNNaker puts on every chip,
+    so 16 cores (2-17) run applications; the Ethernet chip (0, 0) also hosts the packet gatherer
+    (core 2), leaving it 15 (seen on sPyNNaker 1!7.4.1's virtual board: 48 extra monitors and 1
+    gatherer on a SpiNN-5 board, the CA3 memory on cores 3-12 of (0, 0)). The default grid is one
+    SpiNN-5 board's 48 chips as an 8 x 6 mesh."""
+    return Machine("SpiNNaker1", width, height, app_cores_per_chip=16, router_entries=1023,
+                   dtcm_bytes=64 * 1024, sdram_bytes_per_chip=123_469_792,
+                   system_cores_per_chip=2, ethernet_reserved_cores=1)
 
 
 def spinn3() -> Machine:

@@ -121,7 +121,10 @@ class Mapping:
     def report(self) -> str:
         m = self.machine
         lines = [f"SpiNNaker mapping on {m.name} ({m.width} x {m.height} chips, "
-                 f"{m.app_cores_per_chip} application cores each, dt {m.dt:g} ms, time scale "
+                 f"{m.app_cores_per_chip} application cores each"
+                 + (f", {m.app_cores_per_chip - m.ethernet_reserved_cores} on (0, 0)"
+                    if m.ethernet_reserved_cores else "")
+                 + f", dt {m.dt:g} ms, time scale "
                  f"x{m.time_scale_factor:g})",
                  f"  cores: {self.cores} on {len(self.chips_used)} chip(s)"]
         for pop, n in self.cores_per_population().items():
@@ -286,15 +289,17 @@ def _slice_ids(slices: list[CoreSlice], pop: str) -> list[int]:
 
 def _place(slices: list[CoreSlice], machine: Machine) -> list[CoreSlice]:
     if len(slices) > machine.cores:
+        reserved = (f" less {machine.ethernet_reserved_cores} on the Ethernet chip"
+                    if machine.ethernet_reserved_cores else "")
         raise MappingError(f"the network needs {len(slices)} cores; {machine.name} has "
                            f"{machine.cores} ({machine.chips} chips x {machine.app_cores_per_chip}"
-                           f" cores): {len(slices) - machine.cores} too many")
+                           f" cores{reserved}): {len(slices) - machine.cores} too many")
+    # chips in order, each filled from its first application core
+    cores = ((chip, core) for chip in range(machine.chips) for core in machine.chip_cores(chip))
     placed = []
-    for k, s in enumerate(slices):
-        chip = k // machine.app_cores_per_chip
+    for s, (chip, core) in zip(slices, cores):
         placed.append(CoreSlice(s.population, s.lo, s.hi, s.kind,
-                                (chip % machine.width, chip // machine.width),
-                                1 + k % machine.app_cores_per_chip))
+                                (chip % machine.width, chip // machine.width), core))
     return placed
 
 
