@@ -9,12 +9,11 @@ ring-buffer saturations, with an energy estimate in sPyNNaker's decomposition.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from neuromem.hardware.spinnaker.fixed import FixedLIF
-from neuromem.hardware.spinnaker.machine import Machine, spinnaker1
+from neuromem.hardware.spinnaker.machine import Machine, default_machine
 from neuromem.hardware.spinnaker.mapping import Mapping, map_network
 from neuromem.hardware.spinnaker.stdp_fixed import fixed_stdp_class
 
@@ -86,8 +85,7 @@ class SpiNNakerBackend(Backend):
 
     def compile(self, net, *, dt: float | None = None, method: str = "spinnaker", seed: int = 0,
                 trials: int = 1, machine: Machine | None = None, **options: Any) -> Simulation:
-        # by default the machine steps at the network's dt (sPyNNaker's sim.setup(timestep=dt))
-        machine = machine or replace(spinnaker1(), dt=net.dt if dt is None else dt)
+        machine = machine or default_machine(net.dt if dt is None else dt)
         if dt is not None and abs(dt - machine.dt) > 1e-12:
             raise BackendError(f"spinnaker backend: the machine steps {machine.dt} ms, not {dt}")
         if method != "spinnaker":

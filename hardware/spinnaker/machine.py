@@ -74,6 +74,12 @@ def spinnaker1(width: int = 8, height: int = 6) -> Machine:
                    system_cores_per_chip=2, ethernet_reserved_cores=1)
 
 
+def default_machine(dt: float) -> Machine:
+    """What a network maps onto when no machine is given: one SpiNN-5 board stepping at the
+    network's ``dt`` (sPyNNaker's time step is a setting of the run, ``sim.setup(timestep)``)."""
+    return replace(spinnaker1(), dt=dt)
+
+
 def spinn3() -> Machine:
     """A SpiNN-3 board: 4 SpiNNaker1 chips (2 x 2)."""
     return replace(spinnaker1(2, 2), name="SpiNN-3")
@@ -85,4 +91,4 @@ def spinnaker2(width: int = 1, height: int = 1) -> Machine:
                    dtcm_bytes=128 * 1024, sdram_bytes_per_chip=1 << 30, clock_hz=300e6)
 
 
-__all__ = ["Machine", "spinn3", "spinnaker1", "spinnaker2"]
+__all__ = ["Machine", "default_machine", "spinn3", "spinnaker1", "spinnaker2"]

@@ -24,11 +24,11 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from neuromem.hardware.spinnaker.machine import Machine, spinnaker1
+from neuromem.hardware.spinnaker.machine import Machine, default_machine
 
 from neuromem.errors import UnsupportedError
 from neuromem.ir.network import Network
@@ -196,7 +196,7 @@ def map_network(net: Network, machine: Machine | None = None) -> Mapping:
     """Map ``net`` onto ``machine`` (default: one SpiNN-5 board of SpiNNaker1 chips, stepping at
     the network's dt, as ``sim.setup(timestep=dt)`` sets sPyNNaker's). An explicit machine must
     step at the network's dt."""
-    machine = machine or replace(spinnaker1(), dt=net.dt)
+    machine = machine or default_machine(net.dt)
     if abs(net.dt - machine.dt) > 1e-12:
         raise MappingError(f"network '{net.name}' has dt = {net.dt} ms; the machine steps "
                            f"{machine.dt} ms (build the network at dt = {machine.dt})")
