@@ -38,7 +38,7 @@ class Experiment:
     extra_meta: dict[str, Any] = field(default_factory=dict)
     #: simulated time when ``--duration`` is not given (default 1000 ms)
     duration_ms: float | None = None
-    #: integration method when ``--method`` is not given (default "exact")
+    #: integration method when ``--method`` is not given (default: the backend's own)
     method: str | None = None
     #: text printed after the run's summary (e.g. a decoded table)
     report: Callable[[Any], str] | None = None
@@ -209,7 +209,8 @@ def run_experiment(name: str, *, backend: str = "torch", out: str | os.PathLike 
     """Build experiment ``name``, run it on ``backend``, and write ``recording.h5`` and
     ``raster.png`` into ``out``. The one implementation behind ``neuromem run`` and the scripts
     in ``experiments/``. ``duration_ms`` and ``method`` default to the experiment's own (else
-    1000 ms, exact integration)."""
+    1000 ms, and the backend's own integration: exact, or sPyNNaker's on the spinnaker
+    backend)."""
     import neuromem
     from neuromem import plot
 
@@ -220,8 +221,10 @@ def run_experiment(name: str, *, backend: str = "torch", out: str | os.PathLike 
         raise UsageError(f"experiment '{name}' writes figures, not a recording: use "
                          f"'neuromem run {name}'")
     duration_ms = duration_ms if duration_ms is not None else (exp.duration_ms or 1000.0)
-    method = method if method is not None else (exp.method or "exact")
-    sim = neuromem.compile(exp.network, backend=backend, seed=seed, method=method, **(options or {}))
+    method = method if method is not None else exp.method
+    if method is not None:
+        options = {**(options or {}), "method": method}
+    sim = neuromem.compile(exp.network, backend=backend, seed=seed, **(options or {}))
     bar = TqdmProgress(f"{name} on {backend}") if progress else None
     done = False
     try:
@@ -503,7 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run seed: initial states, Poisson sources (default: 0)")
     run.add_argument("--method", choices=["exact", "euler", "spinnaker"], default=None,
                      help="integration of the LIF equations (default: the experiment's, else "
-                          "exact; ca3-cam: spinnaker)")
+                          "the backend's: exact, or spinnaker on the spinnaker backend; ca3-cam: "
+                          "spinnaker)")
     torch_opts = run.add_argument_group("torch backend")
     torch_opts.add_argument("--dtype", choices=["float32", "float64"], default=None,
                             help="floating-point type of the state (default: float64)")

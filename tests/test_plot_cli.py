@@ -279,6 +279,20 @@ def test_run_on_brian2_numpy(tmp_path, capsys):
     assert (tmp_path / "raster.png").read_bytes()[:8] == PNG_MAGIC
 
 
+def test_run_on_spinnaker_takes_its_own_integration_and_the_networks_step(tmp_path, capsys):
+    """Without --method, each backend integrates its own way: the spinnaker backend only knows
+    sPyNNaker's, and maps the 0.1 ms CUBA onto a machine stepping at 0.1 ms."""
+    argv = ["run", "cuba", "--backend", "spinnaker", "--duration", "5", "--out", str(tmp_path),
+            "--no-progress"]
+    assert main(argv) == 0
+    rec = Recording.load(tmp_path / "recording.h5")
+    assert rec.meta["backend"] == "spinnaker" and rec.meta["method"] == "spinnaker"
+    assert rec.meta["dt"] == 0.1 and rec.meta["cores"] == 16
+    assert main(["run", "cuba", "--backend", "torch", "--duration", "5", "--out",
+                 str(tmp_path / "t"), "--no-progress"]) == 0
+    assert Recording.load(tmp_path / "t" / "recording.h5").meta["method"] == "exact"
+
+
 def test_experiment_script_calls_the_cli(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("cuba_script", ROOT / "experiments" / "cuba.py")
     module = importlib.util.module_from_spec(spec)
