@@ -217,11 +217,17 @@ class STDPProjection(EventProjection):
 def block_positions(start: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The positions start[i]:start[i+1] of every i in ``items``, concatenated in that order,
     and how many each item has (CSR rows gathered without a Python loop)."""
+    if items.size == 1:  # the common case of one spike: plain integers, no fancy indexing
+        lo, hi = start[int(items[0])], start[int(items[0]) + 1]
+        return np.arange(lo, hi), np.array([hi - lo])
     counts = start[items + 1] - start[items]
-    if items.size == 1:
-        return np.arange(start[items[0]], start[items[0] + 1]), counts
     first = np.repeat(start[items] - (np.cumsum(counts) - counts), counts)
     return np.arange(int(counts.sum())) + first, counts
+
+
+def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """min(max(x, lo), hi): np.clip's values for finite x (weights are), at half its call cost."""
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 def _blocks(idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -271,7 +277,7 @@ class _SparseEvents(EventProjection):
         in synapse order per column (the dense index_add_ adds zeros for the others). Returns
         the presynaptic neurons that arrived (trials, n_pre) and their (trial, synapse) pairs."""
         fired = self.pre_hist[:, (step - self.delay) % self.pre_hist.shape[1]]
-        if not fired.any():
+        if not np.count_nonzero(fired):
             return None
         tr, syn = self._synapses(fired, self.by_pre)
         if self._slots is None:
@@ -306,16 +312,16 @@ class SparseSTDPProjection(_SparseEvents):
             w = self._wf[flat]
             y = self.y[tr, self.post_idx_np[syn]]
             dep = (w - r.w_min) * self.a_minus * y if r.multiplicative else self.a_minus * y
-            self._wf[flat] = np.clip(w - dep, r.w_min, r.w_max)
+            self._wf[flat] = _clip(w - dep, r.w_min, r.w_max)
             self.x[fired] = 1.0 if r.nearest else self.x[fired] + 1
         post = self.post_hist[:, step % self.post_hist.shape[1]]
-        if post.any():
+        if np.count_nonzero(post):
             tr, syn = self._synapses(post, self.by_post)
             flat = tr * self.n_syn + syn
             w = self._wf[flat]
             x = self.x[tr, self.pre_idx[syn]]
             pot = (r.w_max - w) * self.a_plus * x if r.multiplicative else self.a_plus * x
-            self._wf[flat] = np.clip(w + pot, r.w_min, r.w_max)
+            self._wf[flat] = _clip(w + pot, r.w_min, r.w_max)
             self.y[post] = 1.0 if r.nearest else self.y[post] + 1
         self.a_plus *= r.lr
         self.a_minus *= r.lr
@@ -452,7 +458,7 @@ class SparseAstroSTDPProjection(_SparseEvents):
             dw = np.where(s_pre, self.a_plus * xi, self._nil) - np.where(s_post, a * xj, self._nil)
         else:  # dw = a_plus x_j S_i - A x_i S_j
             dw = np.where(s_post, self.a_plus * xj, self._nil) - np.where(s_pre, a * xi, self._nil)
-        self._wf[flat] = np.clip(self._wf[flat] + dw, r.w_min, r.w_max)
+        self._wf[flat] = _clip(self._wf[flat] + dw, r.w_min, r.w_max)
 
 
 class SegmentProjection(EventProjection):
