@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neuromem.curr_exp import curr_exp_problem
 from neuromem.errors import BackendError, UnsupportedError
 from neuromem.ir.network import Network
 from neuromem.ir.nodes import LIF, Astrocyte, DendriticLIF, PoissonSource, SpikeArray
@@ -101,24 +102,16 @@ def _check(net: Network, simulator: str) -> None:
         if isinstance(node, (DendriticLIF, Astrocyte)):
             raise UnsupportedError(f"node '{name}': {type(node).__name__} has no PyNN standard "
                                    "model (PyNN export takes LIF, SpikeArray, PoissonSource)")
-        if isinstance(node, LIF) and node.reset != "value":
-            raise UnsupportedError(f"node '{name}': reset={node.reset!r}; PyNN's IF_curr_exp "
-                                   "resets to v_reset only")
         if not isinstance(node, (LIF, SpikeArray, PoissonSource)):
             raise UnsupportedError(f"node '{name}': {type(node).__name__} has no PyNN model")
     for proj in net.projections:
         if proj.receptor not in RECEPTOR_TYPES:
             raise UnsupportedError(f"projection '{proj.name}': receptor '{proj.receptor}' has no "
                                    "PyNN receptor type")
-        # PyNN picks the sign from the receptor: a negative weight onto "exc" (or a positive
-        # one onto "inh") would need a current of the other sign with this receptor's tau
-        wrong = proj.weight < 0 if proj.receptor == "exc" else proj.weight > 0
-        if wrong.any():
-            k = int(np.argmax(wrong))
-            raise UnsupportedError(
-                f"projection '{proj.name}': {int(wrong.sum())} weight(s) of the wrong sign for "
-                f"receptor '{proj.receptor}' (synapse {k}: {proj.weight[k]:g} nA); PyNN takes "
-                "the sign from the receptor type")
+    problem = curr_exp_problem(net, "PyNN's IF_curr_exp")
+    if problem:
+        raise UnsupportedError(problem)
+    for proj in net.projections:
         rule = proj.plasticity
         if rule is None:
             continue

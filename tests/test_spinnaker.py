@@ -379,3 +379,28 @@ def test_placement_leaves_sPyNNakers_system_cores_free():
     assert [(s.chip, s.core) for s in full.slices] == (
         [((0, 0), c) for c in range(3, 18)] + [((1, 0), 2)])
     assert spinnaker1().cores == 48 * 16 - 1
+
+
+@pytest.mark.parametrize("receptor, weight", [("exc", -3.0), ("inh", 3.0)])
+def test_a_weight_of_the_wrong_sign_for_its_receptor_is_refused(receptor, weight):
+    """sPyNNaker stores magnitudes and takes the sign from the receptor: a negative "exc" weight
+    (which the float backends run as an inhibitory current with tau_syn_e) would otherwise turn
+    excitatory on the device."""
+    net = nm.Network(dt=1.0)
+    net.add("input", nm.SpikeArray.from_trains([[1.0], [2.0]]))
+    net.add("cells", nm.LIF(2))
+    net.connect("input", "cells", nm.one_to_one(), weight=weight, delay=1.0, receptor=receptor,
+                name="p")
+    message = f"projection 'p': 2 weight\\(s\\) of the wrong sign for receptor '{receptor}'"
+    with pytest.raises(MappingError, match=message):
+        map_network(net)
+    with pytest.raises(nm.UnsupportedError, match=message):
+        nm.compile(net, backend="spinnaker")
+
+
+def test_reset_by_subtraction_is_refused():
+    """sPyNNaker's IF_curr_exp resets to v_reset; a subtracting reset would silently change."""
+    net = nm.Network(dt=1.0)
+    net.add("cells", nm.LIF(1, i_offset=2.0, reset="subtract"))
+    with pytest.raises(MappingError, match="node 'cells': reset='subtract'; sPyNNaker's"):
+        nm.compile(net, backend="spinnaker")

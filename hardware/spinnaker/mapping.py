@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from neuromem.hardware.spinnaker.machine import Machine, default_machine
 
+from neuromem.curr_exp import curr_exp_problem
 from neuromem.errors import UnsupportedError
 from neuromem.ir.network import Network
 from neuromem.ir.nodes import LIF, Astrocyte, DendriticLIF, PoissonSource, SpikeArray
@@ -262,6 +263,10 @@ def _check_supported(net: Network) -> None:
         if proj.plasticity is not None and not isinstance(proj.plasticity, SpiNNakerSTDP):
             raise MappingError(f"projection '{proj.name}': the spinnaker backend runs "
                                f"SpiNNakerSTDP only, not {type(proj.plasticity).__name__}")
+    # stored as 16-bit magnitudes per receptor, reset to v_reset (sPyNNaker's IF_curr_exp)
+    problem = curr_exp_problem(net, "sPyNNaker's IF_curr_exp")
+    if problem:
+        raise MappingError(problem)
 
 
 def _per_core(node, machine: Machine) -> tuple[int, str]:
