@@ -248,6 +248,9 @@ def build_plan(net: Network, *, dt: float | None = None, method: str = "exact", 
     """Validate ``net`` and lower it for a run of ``trials`` independent trials."""
     dt = net.dt if dt is None else float(dt)
     net.validate(dt)
+    # the random streams take the seed as one 32-bit word (stream_seed): refuse what would wrap
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise BackendError(f"seed must be an integer from 0 to 2**32 - 1, got {seed!r}")
     if trials < 1:
         raise BackendError(f"trials must be at least 1, got {trials}")
     pops: dict[str, LIFPlan | SourcePlan] = {}

@@ -468,3 +468,41 @@ def test_compile_validates_at_the_run_dt(monkeypatch):
     with pytest.raises(nm.ValidationError) as info:
         nm.compile(recurrent(), backend="torch", dt=0.3)
     check(info, edge="loop", field="delay")
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True, "3"])
+def test_a_seed_the_random_streams_cannot_hold_is_refused(seed):
+    """Seeds enter the random streams as one 32-bit word: 2**32 would draw what 0 draws."""
+    net = nm.Network(dt=1.0)
+    net.add("n", nm.LIF(2, v_init=nm.Uniform(-65.0, -55.0)))
+    with pytest.raises(nm.BackendError, match="seed must be an integer from 0 to 2\\*\\*32 - 1"):
+        nm.compile(net, backend="torch", seed=seed)
+    nm.compile(net, backend="torch", seed=2**32 - 1)  # the largest is fine
+
+
+@pytest.mark.parametrize("pairs, message", [
+    ([(0, 1, 0.5), (1, 0, 0.7)], "an \\(n, 2\\) array; got shape \\(2, 3\\)"),  # PyNN-style rows
+    ((0, 1, 0.5), "got shape \\(3,\\)"),
+    ([(0.5, 0)], "whole-number neuron indices"),
+    ([(True, False)], "whole-number neuron indices"),
+    ([("a", 0)], "whole-number neuron indices"),
+])
+def test_from_list_reads_only_pairs_of_indices(pairs, message):
+    with pytest.raises(nm.ValidationError, match=message):
+        nm.from_list(pairs)
+
+
+def test_from_list_takes_whole_floats_and_empty_lists():
+    conn = nm.from_list(np.array([[0.0, 1.0], [2.0, 0.0]]))
+    np.testing.assert_array_equal(conn.pre, [0, 2])
+    np.testing.assert_array_equal(conn.post, [1, 0])
+    assert nm.from_list([]).pre.size == 0
+
+
+@pytest.mark.parametrize("name", ["a/b", ".", "x\x00y"])
+def test_a_projection_name_that_cannot_be_stored_is_refused(name):
+    """Names are HDF5 group names in saved files: 'a/b' saved a recording that did not load."""
+    net = nm.Network(dt=1.0)
+    net.add("a", nm.LIF(1))
+    with pytest.raises(nm.ValidationError, match=r"a projection name may not contain '/'"):
+        net.connect("a", "a", nm.one_to_one(), name=name)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from neuromem.errors import ValidationError
 from neuromem.ir.registry import register
 
 
@@ -142,7 +143,21 @@ class FromList(Connector):
 
     @classmethod
     def from_pairs(cls, pairs) -> "FromList":
-        arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        """(pre, post) index pairs: an (n, 2) array-like of whole numbers. PyNN-style rows with
+        a weight and a delay are refused (give those to ``connect``), never read as pairs."""
+        arr = np.asarray(pairs)
+        if arr.size == 0:
+            return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        if arr.ndim != 2 or arr.shape[1] != 2:
+            raise ValidationError(f"from_list takes (pre, post) pairs, an (n, 2) array; got shape "
+                                  f"{arr.shape} (weights and delays go to connect(weight=..., "
+                                  "delay=...))", field="pairs")
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) \
+                or not np.array_equal(arr, np.rint(arr)):
+            raise ValidationError("from_list pairs must be whole-number neuron indices, got "
+                                  f"{arr.dtype} values such as {arr.reshape(-1)[0]!r}",
+                                  field="pairs")
+        arr = arr.astype(np.int64)
         return cls(arr[:, 0].copy(), arr[:, 1].copy())
 
 

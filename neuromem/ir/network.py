@@ -21,6 +21,17 @@ from neuromem.ir.values import DISTRIBUTIONS, Value, realise
 NETWORK_FORMAT_VERSION = 1
 
 
+def _check_storable(name: str, **where: str) -> None:
+    """Node and projection names are HDF5 group names in saved networks and recordings, where
+    '/' nests and '.' is the group itself."""
+    if not isinstance(name, str) or not name:
+        raise ValidationError("a name must be a non-empty string", field="name", **where)
+    if "/" in name or "\x00" in name or name == ".":
+        kind = "node" if "node" in where else "projection"
+        raise ValidationError(f"a {kind} name may not contain '/' or NUL, nor be '.'",
+                              field="name", **where)
+
+
 class Network:
     """Populations (nodes) and projections (named edges) over a ``networkx.MultiDiGraph``.
 
@@ -41,13 +52,7 @@ class Network:
     # -- building -------------------------------------------------------------------------
     def add(self, name: str, node: Node) -> str:
         """Add population ``name``; returns the name, the handle used by ``connect``."""
-        if not isinstance(name, str) or not name:
-            raise ValidationError("a node needs a non-empty string name", node=str(name),
-                                  field="name")
-        if "/" in name or "\x00" in name or name == ".":
-            # names are HDF5 group names in saved files, where '/' nests and '.' is the group
-            raise ValidationError("a node name may not contain '/' or NUL, nor be '.'",
-                                  node=name, field="name")
+        _check_storable(name, node=str(name))
         if name in self.graph:
             raise ValidationError("duplicate node name", node=name, field="name")
         self.graph.add_node(name, node=node)
@@ -62,6 +67,7 @@ class Network:
         are then the initial weights). With ``receptor="dend"`` the post side is the segments
         of a DendriticLIF population (``cells * segments`` of them)."""
         name = name or f"{pre}->{post}#{self.graph.number_of_edges()}"
+        _check_storable(name, edge=name)
         for end, ref in (("pre", pre), ("post", post)):
             if ref not in self.graph:
                 raise ValidationError(f"dangling edge: no node named '{ref}'", edge=name,
