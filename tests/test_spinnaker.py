@@ -404,3 +404,26 @@ def test_reset_by_subtraction_is_refused():
     net.add("cells", nm.LIF(1, i_offset=2.0, reset="subtract"))
     with pytest.raises(MappingError, match="node 'cells': reset='subtract'; sPyNNaker's"):
         nm.compile(net, backend="spinnaker")
+
+
+def test_an_input_beyond_the_s16_15_range_is_refused():
+    """A ring-buffer shift of 16 would let a full slot (65535) overflow the s16.15 input."""
+    net = nm.Network(dt=1.0)
+    net.add("input", nm.SpikeArray.from_trains([[1.0]]))
+    net.add("cells", nm.LIF(1))
+    net.connect("input", "cells", nm.one_to_one(), weight=4e4, delay=1.0, name="p")
+    with pytest.raises(MappingError, match=r"\('cells', 'exc'\) may reach 40000 nA in one step"):
+        map_network(net)
+    net2 = nm.Network(dt=1.0)
+    net2.add("input", nm.SpikeArray.from_trains([[1.0]]))
+    net2.add("cells", nm.LIF(1))
+    net2.connect("input", "cells", nm.one_to_one(), weight=3e4, delay=1.0, name="p")
+    assert map_network(net2).ring_buffers[("cells", "exc")].shift == 15
+
+
+@pytest.mark.parametrize("trials", [0, 2.5, True])
+def test_spinnaker_compile_checks_its_arguments_like_the_others(trials):
+    net = nm.Network(dt=1.0)
+    net.add("cells", nm.LIF(1))
+    with pytest.raises(nm.BackendError, match="trials must be a positive int"):
+        nm.compile(net, backend="spinnaker", trials=trials)

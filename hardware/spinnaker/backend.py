@@ -17,7 +17,7 @@ from neuromem.hardware.spinnaker.machine import Machine, default_machine
 from neuromem.hardware.spinnaker.mapping import Mapping, map_network
 from neuromem.hardware.spinnaker.stdp_fixed import fixed_stdp_class
 
-from neuromem.backends.base import Backend, Simulation
+from neuromem.backends.base import Backend, Simulation, check_compile_args
 from neuromem.backends.torch_backend import TorchSimulation
 from neuromem.errors import BackendError
 from neuromem.ir.nodes import LIF
@@ -85,6 +85,7 @@ class SpiNNakerBackend(Backend):
 
     def compile(self, net, *, dt: float | None = None, method: str = "spinnaker", seed: int = 0,
                 trials: int = 1, machine: Machine | None = None, **options: Any) -> Simulation:
+        check_compile_args(dt=dt, method=method, trials=trials)
         machine = machine or default_machine(net.dt if dt is None else dt)
         if dt is not None and abs(dt - machine.dt) > 1e-12:
             raise BackendError(f"spinnaker backend: the machine steps {machine.dt} ms, not {dt}")

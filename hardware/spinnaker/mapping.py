@@ -425,6 +425,11 @@ def _quantise(net: Network, machine: Machine):
     for (pop, receptor), items in groups.items():
         bound = expected_max_input([f for _, f in items], machine.dt)
         s = ring_buffer_shift(bound)
+        if s > 15:
+            # a slot of up to 65535 shifted left by 16 or more no longer fits the s16.15 input
+            raise MappingError(f"the input onto ('{pop}', '{receptor}') may reach {bound:g} nA "
+                               "in one step; sPyNNaker's s16.15 synaptic input holds less than "
+                               "32768 nA per ring-buffer slot")
         scale = 2.0 ** (15 - s)
         clipped, error = 0, 0.0
         for proj, _ in items:
