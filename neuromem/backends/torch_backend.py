@@ -18,6 +18,7 @@ Two seams let device backends reuse this engine rather than copy its loop:
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,25 @@ WeightMap = Callable[[ProjectionPlan], np.ndarray]
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 #: "auto": NumPy views for the LIF step on the CPU, torch kernels elsewhere; "torch": torch only
 KERNELS = ("auto", "torch")
+
+
+def torch_device(device: Any) -> torch.device:
+    """``device`` ("cpu", "cuda", "cuda:N" or a torch.device) checked: BackendError unless it
+    names the CPU or an available CUDA device."""
+    accepted = "'cpu', 'cuda' or 'cuda:N' (or a torch.device of those)"
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise BackendError(f"torch backend: device must be {accepted}, got {device!r}") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise BackendError(f"torch backend: device must be {accepted}, got {device!r}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise BackendError("torch backend: device 'cuda' requested but CUDA is not available")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise BackendError(f"torch backend: device {device!r} requested but there are "
+                               f"{torch.cuda.device_count()} CUDA device(s)")
+    return dev
 
 
 def identity_weights(proj: ProjectionPlan) -> np.ndarray:
@@ -373,16 +393,19 @@ class TorchSimulation(Simulation):
         # Each step's tensors are small (trials x neurons): intra-op threads gain little on them
         # and their spin-waits cost milliseconds per operation when the cores are busy, so the
         # CPU loop runs on one thread unless asked otherwise (None keeps torch's own setting).
-        self.num_threads = num_threads
-        if dtype not in DTYPES:
+        if num_threads is not None and not (isinstance(num_threads, numbers.Integral)
+                                            and not isinstance(num_threads, (bool, np.bool_))
+                                            and num_threads >= 1):
+            raise BackendError(f"torch backend: num_threads must be a positive int, or None to "
+                               f"keep torch's setting, got {num_threads!r}")
+        self.num_threads = None if num_threads is None else int(num_threads)
+        if not isinstance(dtype, str) or dtype not in DTYPES:
             raise BackendError(f"torch backend: dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
-        self.device = torch.device(device)
-        if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise BackendError("torch backend: device 'cuda' requested but CUDA is not available")
+        self.device = torch_device(device)
         self.dtype_name = dtype
         dtype_ = DTYPES[dtype]
         trials = plan.trials
-        if kernels not in KERNELS:
+        if not isinstance(kernels, str) or kernels not in KERNELS:
             raise BackendError(f"torch backend: kernels must be one of {KERNELS}, got {kernels!r}")
         self.lifs = {p.name: arithmetic(p, trials, self.device, dtype_, kernels=kernels)
                      for p in plan.lifs}
@@ -622,6 +645,7 @@ class TorchBackend(Backend):
         if surrogate is not None:  # training: a differentiable simulation of the same plan
             from neuromem.backends.torch_train import SurrogateSimulation
 
+            torch_device(device)  # refused here, as TorchSimulation refuses it
             return SurrogateSimulation(plan, device=device, dtype=dtype, surrogate=surrogate,
                                        **options)
         if options:
