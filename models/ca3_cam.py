@@ -16,13 +16,17 @@ and :data:`SYNAPSE_PARAMS`; both can be overridden per key.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+import dataclasses
+import numbers
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 import neuromem as nm
+from neuromem.errors import ValidationError
 
 DT = 1.0
 
@@ -106,19 +110,67 @@ def lif(size: int, p: Mapping[str, float]) -> nm.LIF:
                   tau_refrac=p["tau_refrac"], i_offset=p["i_offset"], v_init=p["v_init"])
 
 
-def _merge(base: dict, override: Mapping | None) -> dict:
+def _merge(base: dict, override: Mapping | None, argument: str) -> dict:
+    """``base`` with the per-group overrides of ``override`` (argument ``argument`` of
+    :func:`build`); unknown groups and parameters are refused, listing the known ones."""
     out = copy.deepcopy(base)
-    for key, value in (override or {}).items():
+    if override is None:
+        return out
+    if not isinstance(override, Mapping):
+        raise ValidationError(f"{argument} must be a mapping of group -> {{parameter: value}}, "
+                              f"got {override!r}")
+    for key, value in override.items():
         if key not in out:
-            raise KeyError(f"unknown parameter group '{key}' (known: {', '.join(out)})")
-        if isinstance(value, Mapping):
-            unknown = set(value) - set(out[key])
-            if unknown:
-                raise KeyError(f"unknown parameter(s) {sorted(unknown)} of '{key}'")
-            out[key].update(value)
-        else:
-            out[key] = value
+            raise ValidationError(f"{argument}: unknown parameter group {key!r} (known: "
+                                  f"{', '.join(out)})")
+        if not isinstance(value, Mapping):
+            raise ValidationError(f"{argument}[{key!r}] must be a mapping of parameter -> value, "
+                                  f"got {value!r} (known parameters: {', '.join(out[key])})")
+        unknown = [k for k in value if k not in out[key]]
+        if unknown:
+            raise ValidationError(f"{argument}[{key!r}]: unknown parameter(s) "
+                                  f"{', '.join(map(repr, unknown))} (known: {', '.join(out[key])})")
+        out[key].update(value)
     return out
+
+
+def _size(name: str, value: Any) -> int:
+    """A population size argument: a whole number (int, numpy integer, or an integral float),
+    at least 1; bools and strings are refused rather than read as numbers."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not (isinstance(value, numbers.Integral) or float(value).is_integer())):
+        raise ValidationError(f"{name} must be a whole number >= 1, got {value!r}")
+    if int(value) < 1:
+        raise ValidationError(f"{name} must be at least 1, got {int(value)}")
+    return int(value)
+
+
+#: the keyword arguments of the STDP rule that ``stdp_params`` may set
+STDP_KEYS = tuple(f.name for f in dataclasses.fields(nm.SpiNNakerSTDP))
+
+
+def _stdp(override: Mapping | None) -> dict:
+    if override is None:
+        return dict(STDP_PARAMS)
+    if not isinstance(override, Mapping):
+        raise ValidationError(f"stdp_params must be a mapping of parameter -> value, got {override!r}")
+    unknown = [k for k in override if k not in STDP_KEYS]
+    if unknown:
+        raise ValidationError(f"stdp_params: unknown parameter(s) {', '.join(map(repr, unknown))} "
+                              f"(known: {', '.join(STDP_KEYS)})")
+    return {**STDP_PARAMS, **override}
+
+
+def _check_preload(preload: Mapping | None) -> None:
+    if preload is None:
+        return
+    if not isinstance(preload, Mapping):
+        raise ValidationError(f"preload must be a mapping of plastic projection -> (pre, post) "
+                              f"weight matrix, got {type(preload).__name__}")
+    unknown = [k for k in preload if k not in PLASTIC]
+    if unknown:
+        raise ValidationError(f"preload: unknown projection(s) {', '.join(map(repr, unknown))} "
+                              f"(the plastic projections are {', '.join(PLASTIC)})")
 
 
 def _ends(ref: str, c: int, m: int) -> tuple[str, np.ndarray]:
@@ -148,16 +200,16 @@ def build(cue_size: int = 5, content_size: int = 10, *, in_spikes: Sequence[Sequ
     plastic projection (:data:`PLASTIC`) to its initial weights as a (pre, post) matrix, as the
     reference's ``initCA3CueContW`` / ``initCA3ContCueW`` lists do.
     """
-    c, m = int(cue_size), int(content_size)
-    if c < 1 or m < 1:
-        raise ValueError(f"cue and content sizes must be at least 1, got ({c}, {m})")
-    neurons = _merge(NEURON_PARAMS, neuron_params)
-    synapses = _merge(SYNAPSE_PARAMS, synapse_params)
-    stdp = {**STDP_PARAMS, **(stdp_params or {})}
+    c, m = _size("cue_size", cue_size), _size("content_size", content_size)
+    neurons = _merge(NEURON_PARAMS, neuron_params, "neuron_params")
+    synapses = _merge(SYNAPSE_PARAMS, synapse_params, "synapse_params")
+    stdp = _stdp(stdp_params)
+    _check_preload(preload)
     net = nm.Network(f"ca3_cam_{c}x{m}", dt=DT)
     trains = in_spikes if in_spikes is not None else [[] for _ in range(c + m)]
     if len(trains) != c + m:
-        raise ValueError(f"in_spikes: {len(trains)} spike trains for {c + m} input neurons")
+        raise ValidationError(f"in_spikes: {len(trains)} spike trains for {c + m} input neurons "
+                              f"(cue_size + content_size, cues first)")
     net.add("in", nm.SpikeArray.from_trains(trains))
     for name, (size, kind) in POPULATIONS.items():
         net.add(name, lif(size(c, m), neurons[kind]))
@@ -180,10 +232,14 @@ def build(cue_size: int = 5, content_size: int = 10, *, in_spikes: Sequence[Sequ
         if p.get("stdp"):
             rule = nm.SpiNNakerSTDP(**stdp)
             if preload is not None and name in preload:
-                matrix = np.asarray(preload[name], dtype=np.float64)
+                try:
+                    matrix = np.asarray(preload[name], dtype=np.float64)
+                except (TypeError, ValueError):
+                    raise ValidationError(f"preload[{name!r}]: expected a {n_pre} x {n_post} "
+                                          f"matrix of weights (nA), got {preload[name]!r}") from None
                 if matrix.shape != (n_pre, n_post):
-                    raise ValueError(f"preload of '{name}': shape {matrix.shape}, expected "
-                                     f"{(n_pre, n_post)}")
+                    raise ValidationError(f"preload[{name!r}]: shape {matrix.shape}, expected "
+                                          f"{(n_pre, n_post)} (pre x post)")
                 weight = matrix[pairs[:, 0], pairs[:, 1]]
         net.connect(pre, post, nm.from_list([tuple(x) for x in pairs]), weight=weight,
                     delay=float(p["d"]), receptor="inh" if p.get("inh") else "exc", name=name,
@@ -249,16 +305,49 @@ class Result:
         return f"{op.t0:7g}  {what:<34} {times or '(no output)'}"
 
 
+def _is_index(value: Any) -> bool:
+    """An int or numpy integer, not a bool (True is not index 1)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def content_bits(kind: str, content: Any) -> frozenset[int]:
+    """The content bit indices of an operation: an iterable (set, list, array, ...) of distinct
+    ints; None is empty. A string, a number, a float or bool element, or a repeated index (a
+    binary vector given where indices are expected) is refused. Ranges are checked by
+    :func:`check_operation`."""
+    if content is None:
+        return frozenset()
+    what = "content is a set of bit indices, not a binary vector (e.g. {0, 1, 8, 9})"
+    try:
+        if isinstance(content, (str, bytes, bytearray)) or not isinstance(content, Iterable):
+            raise TypeError
+        items = list(content)
+    except TypeError:  # also a 0-d numpy array, which is Iterable but cannot be iterated
+        raise OperationError(f"{kind}: content must be an iterable of content bit indices (ints), "
+                             f"got {content!r}; {what}") from None
+    bad = [b for b in items if not _is_index(b)]
+    if bad:
+        raise OperationError(f"{kind}: content bit(s) {bad!r} are not int indices; {what}")
+    counts = Counter(int(b) for b in items)
+    repeated = sorted(b for b, n in counts.items() if n > 1)
+    if repeated:
+        raise OperationError(f"{kind}: content index(es) {repeated} given more than once in "
+                             f"{content!r}; {what}")
+    return frozenset(counts)
+
+
 def check_operation(kind: str, cue: int | None, content, c: int, m: int) -> tuple[int | None,
                                                                                   frozenset[int]]:
-    """Validate one operation's arguments; returns (cue, content bits)."""
+    """Validate one operation's arguments; returns (cue, content bits). The cue is an int (not
+    a bool, float or string) in [0, c); the content an iterable of distinct ints in [0, m)
+    (:func:`content_bits`)."""
     if kind not in SPACING:
         raise OperationError(f"unknown operation '{kind}' (known: {', '.join(SPACING)})")
-    bits = frozenset(int(b) for b in (content or ()))
+    bits = content_bits(kind, content)
     if kind in ("learn", "recall_cue"):
-        if cue is None or isinstance(cue, (list, tuple, set, frozenset, np.ndarray)):
-            raise OperationError(f"{kind}: the cue must be one index (one-hot, 0..{c - 1}), "
-                                 f"got {cue!r}")
+        if not _is_index(cue):
+            raise OperationError(f"{kind}: the cue must be one index (one-hot: an int in "
+                                 f"0..{c - 1}), got {cue!r}")
         if not 0 <= int(cue) < c:
             raise OperationError(f"{kind}: cue {cue} out of range [0, {c})")
     if kind == "learn" and not bits:
@@ -287,6 +376,24 @@ def check_schedule(operations: Sequence[Operation]) -> None:
             raise OperationError(f"operation time {op.t0} ms is not a whole non-negative ms")
 
 
+def run_length(t0: float) -> float:
+    """The shortest run (ms) that decodes an operation at ``t0``: its output window
+    [t0 + 5, t0 + 7] is recorded through its last step, t0 + 7."""
+    return t0 + OUTPUT_WINDOW[1] + DT
+
+
+def check_duration(operations: Sequence[Operation], duration: float) -> None:
+    """Refuse a run of ``duration`` ms that ends before the output window of one of
+    ``operations`` does (its answer would read as no output)."""
+    late = [op for op in operations if run_length(op.t0) > duration + 1e-9]
+    if late:
+        first = min(late, key=lambda o: o.t0)
+        raise OperationError(f"the {first.kind} at {first.t0:g} ms needs a run of at least "
+                             f"{run_length(first.t0):g} ms (its output window ends at "
+                             f"{first.t0 + OUTPUT_WINDOW[1]:g} ms), but the duration is "
+                             f"{duration:g} ms ({len(late)} operation(s) would not be decoded)")
+
+
 def input_trains(operations: Sequence[Operation], c: int, m: int) -> list[list[float]]:
     """The reference input format: one list of spike times per IN neuron, cues first."""
     trains: list[list[float]] = [[] for _ in range(c + m)]
@@ -304,6 +411,11 @@ def infer_operations(trains: Sequence[Sequence[float]], c: int) -> list[Operatio
     for n, times in enumerate(trains):
         for t in times:
             events.setdefault(float(t), set()).add(n)
+    for t, neurons in sorted(events.items()):
+        together = sorted(n for n in neurons if n < c)
+        if len(together) > 1:
+            raise OperationError(f"input at {t:g} ms: cue neurons {together} spike together; a "
+                                 "cue is one-hot (one cue neuron per operation)")
     ops: list[Operation] = []
     group: list[float] = []
     for t in sorted(events) + [None]:
@@ -373,7 +485,7 @@ def schedule(kinds_cues_contents: Sequence[tuple[str, int | None, Any]], *, star
     recall (the reference's minimum, 7 and 6 ms, by default; its testbenches use 14)."""
     ops, t = [], float(start)
     for kind, cue, content in kinds_cues_contents:
-        ops.append(Operation(kind, t, cue, frozenset(content)))
+        ops.append(Operation(kind, t, cue, content_bits(kind, content)))
         t += learn_gap if kind == "learn" else recall_gap
     return ops
 
@@ -427,13 +539,30 @@ def load_input(path) -> tuple[int, int, float, list[list[float]]]:
     missing = [k for k in ("cue_size", "content_size", "duration", "in_spikes") if k not in data]
     if missing:
         raise FileFormatError(f"{path}: missing field(s) {', '.join(missing)}")
-    try:
-        c, m, duration = int(data["cue_size"]), int(data["content_size"]), float(data["duration"])
-        trains = [[float(t) for t in train] for train in data["in_spikes"]]
-    except (TypeError, ValueError) as exc:
-        raise FileFormatError(f"{path}: malformed field ({exc})") from None
-    if c < 1 or m < 1 or not np.isfinite(duration) or duration <= 0:
-        raise FileFormatError(f"{path}: need cue_size, content_size >= 1 and duration > 0")
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    for key in ("cue_size", "content_size"):
+        value = data[key]
+        if not (number(value) and float(value).is_integer() and value >= 1):
+            raise FileFormatError(f"{path}: {key} must be a whole number >= 1, got "
+                                  f"{json.dumps(value)}")
+    c, m = int(data["cue_size"]), int(data["content_size"])
+    duration = data["duration"]
+    if not (number(duration) and np.isfinite(duration) and duration > 0):
+        raise FileFormatError(f"{path}: duration must be a positive number of ms, got "
+                              f"{json.dumps(duration)}")
+    duration = float(duration)
+    spikes = data["in_spikes"]
+    if not isinstance(spikes, list) or not all(isinstance(train, list) for train in spikes):
+        raise FileFormatError(f"{path}: in_spikes must be a list of spike-time lists, one per "
+                              "input neuron (cues first)")
+    for n, train in enumerate(spikes):
+        bad = [t for t in train if not number(t)]
+        if bad:
+            raise FileFormatError(f"{path}: in_spikes[{n}] holds {json.dumps(bad[0])}, not a "
+                                  "spike time in ms")
+    trains = [[float(t) for t in train] for train in spikes]
     if len(trains) != c + m:
         raise FileFormatError(f"{path}: in_spikes has {len(trains)} trains, expected "
                               f"cue_size + content_size = {c + m}")
@@ -473,7 +602,10 @@ class CA3Memory:
                  synapse_params: Mapping | None = None, stdp_params: Mapping | None = None,
                  preload: Mapping[str, np.ndarray] | None = None, period: float = 14.0,
                  **options: Any) -> None:
-        self.c, self.m = int(cue_size), int(content_size)
+        self.c, self.m = _size("cue_size", cue_size), _size("content_size", content_size)
+        if isinstance(period, bool) or not isinstance(period, numbers.Real):
+            raise OperationError(f"period must be a number of ms (a whole number >= "
+                                 f"{OUTPUT_WINDOW[1] + DT:g}), got {period!r}")
         if not (np.isfinite(period) and period >= OUTPUT_WINDOW[1] + DT and float(period).is_integer()):
             raise OperationError(f"period must be a whole number of ms >= {OUTPUT_WINDOW[1] + DT:g} "
                                  f"(the output window ends at t0 + {OUTPUT_WINDOW[1]:g}), got {period}")
@@ -545,7 +677,9 @@ def run_operations(operations: Sequence[Operation], cue_size: int, content_size:
     for op in ops:
         check_operation(op.kind, op.cue, op.content, cue_size, content_size)
     check_schedule(ops)
-    end = (ops[-1].t0 + OUTPUT_WINDOW[1] + DT) if ops else DT
+    end = run_length(ops[-1].t0) if ops else DT
+    if duration is not None:
+        check_duration(ops, duration)
     net = build(cue_size, content_size, in_spikes=input_trains(ops, cue_size, content_size),
                 neuron_params=neuron_params, synapse_params=synapse_params,
                 stdp_params=stdp_params, preload=preload)
@@ -557,7 +691,8 @@ def run_operations(operations: Sequence[Operation], cue_size: int, content_size:
 
 
 __all__ = ["CA3Memory", "E1_DURATION", "E1_IN_SPIKES", "NEURON_PARAMS", "Operation",
-           "OperationError", "PLASTIC", "POPULATIONS", "Result", "STDP_PARAMS", "SYNAPSE_PARAMS",
-           "answer_of", "build", "check_schedule", "decode", "expected_answers",
-           "fill_workload", "infer_operations", "input_trains", "internal_neurons", "lif",
-           "load_input", "memtest_workload", "run_operations", "schedule", "weight_matrices"]
+           "OperationError", "PLASTIC", "POPULATIONS", "Result", "STDP_KEYS", "STDP_PARAMS",
+           "SYNAPSE_PARAMS", "answer_of", "build", "check_duration", "check_schedule",
+           "content_bits", "decode", "expected_answers", "fill_workload", "infer_operations",
+           "input_trains", "internal_neurons", "lif", "load_input", "memtest_workload",
+           "run_length", "run_operations", "schedule", "weight_matrices"]

@@ -9,11 +9,17 @@ current-based LIF takes currents in nA, so a jump of ``w`` mV is the current ``w
 
 from __future__ import annotations
 
+import numbers
+
+from neuromem.errors import ValidationError
 from neuromem.ir import LIF, Network, Uniform, fixed_probability
 
 PARAMS = dict(n_exc=3200, n_inh=800, p=0.02, tau_m=20.0, tau_e=5.0, tau_i=10.0, v_thresh=-50.0,
               v_reset=-60.0, v_rest=-49.0, w_e=1.62, w_i=-9.0, tau_refrac=5.0, c_m=1.0,
               delay=0.1, dt=0.1)
+#: the entries of :data:`PARAMS` that :func:`build` takes as keyword overrides (the others are
+#: its own arguments)
+OVERRIDABLE = tuple(key for key in PARAMS if key not in ("n_exc", "n_inh", "p"))
 
 
 def build(n_exc: int = 3200, n_inh: int = 800, *, p: float = 0.02, seed: int = 1,
@@ -21,7 +27,19 @@ def build(n_exc: int = 3200, n_inh: int = 800, *, p: float = 0.02, seed: int = 1
     """The CUBA graph: one population ``P`` of ``n_exc + n_inh`` neurons, excitatory first.
 
     ``seed`` fixes the connectivity; the initial potentials are drawn from the run's seed.
+    ``overrides``: other entries of :data:`PARAMS` (e.g. ``tau_m=10.0``, ``dt=0.05``); an unknown
+    name is refused. The graph is validated before it is returned.
     """
+    unknown = [key for key in overrides if key not in OVERRIDABLE]
+    if unknown:
+        raise ValidationError(f"unknown parameter(s) {', '.join(map(repr, unknown))} (known: "
+                              f"{', '.join(OVERRIDABLE)})")
+    for name, value in (("n_exc", n_exc), ("n_inh", n_inh)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise ValidationError(f"{name} must be a whole number >= 0, got {value!r}")
+    if n_exc + n_inh < 1:
+        raise ValidationError(f"n_exc + n_inh must be positive, got n_exc={n_exc}, n_inh={n_inh}")
+    n_exc, n_inh = int(n_exc), int(n_inh)
     prm = {**PARAMS, **overrides, "n_exc": n_exc, "n_inh": n_inh, "p": p}
     n = n_exc + n_inh
     net = Network("cuba", dt=prm["dt"])
@@ -34,4 +52,5 @@ def build(n_exc: int = 3200, n_inh: int = 800, *, p: float = 0.02, seed: int = 1
                 weight=prm["w_e"] * to_current, delay=prm["delay"], receptor="exc", name="Ce")
     net.connect("P", "P", fixed_probability(p, seed=seed + 1, pre_range=(n_exc, n)),
                 weight=prm["w_i"] * to_current, delay=prm["delay"], receptor="inh", name="Ci")
+    net.validate()  # a bad override (dt = 0, tau_m < 0, ...) fails here, naming the field
     return net

@@ -42,14 +42,20 @@ class Experiment:
     method: str | None = None
     #: text printed after the run's summary (e.g. a decoded table)
     report: Callable[[Any], str] | None = None
+    #: called with the simulated time before anything runs; raises (a NeuromemError) when the
+    #: experiment cannot use that duration (e.g. its input goes on past the end)
+    check_duration: Callable[[float], None] | None = None
 
 
 @dataclass
 class Task:
-    """An experiment that is not one simulation (a set of figures): ``run(out, backend, options)``
-    writes its files into ``out`` and returns a text to print."""
+    """An experiment that is not one simulation (a set of figures): ``run(out, backend, options,
+    seed)`` writes its files into ``out`` and returns a text to print. It takes ``--seed`` and the
+    backend options; ``--duration`` and ``--method`` are refused (there is no one run to set)."""
 
-    run: Callable[[Path, str, dict[str, Any]], str]
+    run: Callable[[Path, str, dict[str, Any], int], str]
+    #: backend options the task defaults otherwise than ``neuromem run`` does (when not given)
+    option_defaults: dict[str, Any] = field(default_factory=dict)
 
 
 def _no_input(name: str, input_path: str | None) -> None:
@@ -75,32 +81,38 @@ def _ca3_cam(input_path: str | None = None) -> Experiment:
         c, m, duration, trains = 5, 10, ca.E1_DURATION, ca.E1_IN_SPIKES
     else:
         c, m, duration, trains = ca.load_input(input_path)
+    ops = ca.infer_operations(trains, c)  # refuses a non-one-hot cue before anything runs
     net = ca.build(c, m, in_spikes=trains)
     bands = {"in: cue": ("in", 0, c), "in: content": ("in", c, c + m)}
     bands.update({name: (name, 0, net.node(name).size) for name in ca.POPULATIONS})
     bands.update({"out: cue": ("out", 0, c), "out: content": ("out", c, c + m)})
 
     def report(rec) -> str:
-        ops = ca.infer_operations(trains, c)
         results = ca.decode(*rec.spikes("out"), ops, c)
         head = f"{'t0 (ms)':>7}  {'operation':<34} output (ms: cue / content)"
         return "\n".join([head] + [r.row() for r in results])
 
+    def check_duration(duration_ms: float) -> None:  # an operation after the end has no answer
+        ca.check_duration(ops, duration_ms)
+
     return Experiment(net, bands=bands, duration_ms=duration, method="spinnaker", report=report,
-                      extra_meta={"cue_size": c, "content_size": m})
+                      extra_meta={"cue_size": c, "content_size": m}, check_duration=check_duration)
 
 
 def _dendrites(input_path: str | None = None) -> Task:
     """Active dendrites (Ahmad & Hawkins 2016): theory and Monte Carlo figures, short version."""
     _no_input("dendrites", input_path)
 
-    def run(out: Path, backend: str, options: dict[str, Any]) -> str:
+    def run(out: Path, backend: str, options: dict[str, Any], seed: int) -> str:
         from neuromem.models import dendrites_figures
 
-        written = dendrites_figures.make_figures(out, quick=True, backend=backend)
+        written = dendrites_figures.make_figures(out, quick=True, backend=backend, seed=seed,
+                                                 options=options)
         return "\n".join(f"  wrote {path}" for path in written.values())
 
-    return Task(run)
+    # the segment networks are small and run once each: Brian2's numpy target, which needs no
+    # compiler, unless --target says otherwise
+    return Task(run, option_defaults={"target": "numpy"})
 
 
 #: Experiment name -> factory(input_path). Add an entry to make ``neuromem run NAME`` know a new
@@ -221,6 +233,11 @@ def run_experiment(name: str, *, backend: str = "torch", out: str | os.PathLike 
         raise UsageError(f"experiment '{name}' writes figures, not a recording: use "
                          f"'neuromem run {name}'")
     duration_ms = duration_ms if duration_ms is not None else (exp.duration_ms or 1000.0)
+    if exp.check_duration is not None:
+        exp.check_duration(duration_ms)
+    out = Path(out)
+    rec_path, raster_path = out / "recording.h5", out / "raster.png"
+    check_output_targets(out, [rec_path, raster_path])
     method = method if method is not None else exp.method
     if method is not None:
         options = {**(options or {}), "method": method}
@@ -237,15 +254,24 @@ def run_experiment(name: str, *, backend: str = "torch", out: str | os.PathLike 
                     **exp.extra_meta)
     if exp.bands:
         rec.meta["bands"] = bands_to_meta(exp.bands)
-    out = Path(out)
-    rec_path = out / "recording.h5"
     rec.save(rec_path)
     fig = plot.overview(rec, bands=exp.bands, title=f"{name}: {_run_title(rec)}")
     try:
-        png_path = plot.save_figure(fig, out / "raster.png")
+        png_path = plot.save_figure(fig, raster_path)
     finally:
         plot.close(fig)
     return RunResult(rec, rec_path, png_path, exp.bands, exp.report(rec) if exp.report else None)
+
+
+def check_output_targets(folder: Path, files: Sequence[Path] = ()) -> None:
+    """Refuse, before anything runs, an output folder that is a file and an output file that is
+    a folder (the atomic write would otherwise fail at the end, naming its temporary file)."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder}: is a file, not a folder (the output folder)")
+    for path in files:
+        if path.is_dir():
+            raise UsageError(f"{path}: is a folder, not a file (it is an output file; remove or "
+                             "rename the folder)")
 
 
 def _run_title(rec) -> str:
@@ -291,10 +317,23 @@ def band_rates(rec, bands: dict[str, tuple[str, int, int]], trial: int | None = 
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    options = backend_options(args.backend, {k: getattr(args, k) for k in BACKEND_OPTIONS})
+    given = {k: getattr(args, k) for k in BACKEND_OPTIONS}
+    options = backend_options(args.backend, given)
     exp = get_experiment(args.experiment)(args.input)
     if isinstance(exp, Task):
-        print(exp.run(Path(args.out), args.backend, options))
+        for flag, value in (("--duration", args.duration), ("--method", args.method)):
+            if value is not None:
+                shown = f"{value:g}" if isinstance(value, float) else str(value)
+                raise UsageError(f"{flag} {shown} does not apply to experiment '{args.experiment}' "
+                                 "(it draws figures from many small runs; it takes --seed and the "
+                                 "backend options)")
+        for name, default in exp.option_defaults.items():
+            if given.get(name) is None and BACKEND_OPTIONS[name][0] == args.backend:
+                given[name] = default
+        options = backend_options(args.backend, given)
+        out = Path(args.out)
+        check_output_targets(out)
+        print(exp.run(out, args.backend, options, args.seed))
         return 0
     result = run_experiment(args.experiment, backend=args.backend, out=args.out,
                             duration_ms=args.duration, seed=args.seed, method=args.method,
@@ -328,12 +367,18 @@ def sniff_kind(path: str | os.PathLike) -> str | None:
     return kind.decode() if isinstance(kind, bytes) else (None if kind is None else str(kind))
 
 
+def check_not_folder(path: str | os.PathLike) -> None:
+    """The first check of every command that reads a file: a folder is named as one (h5py would
+    call it "not an HDF5 file")."""
+    if Path(path).is_dir():
+        raise FileFormatError(f"{path}: is a folder, not a file")
+
+
 def load_any(path: str | os.PathLike):
     """A network or a recording, whichever ``path`` holds; FileFormatError otherwise."""
     from neuromem import Network, Recording
 
-    if Path(path).is_dir():
-        raise FileFormatError(f"{path}: is a folder, not a file")
+    check_not_folder(path)
     kind = sniff_kind(path)
     if kind == "network":
         return Network.load(path)
@@ -384,15 +429,51 @@ def _check_image_path(path: Path) -> None:
                          f"{', '.join('.' + s for s in sorted(supported))}")
 
 
+#: the ``--dpi`` range of ``neuromem plot``: at 1200 a 10 x 7 inch figure is 12000 x 8400 pixels
+DPI_RANGE = (10.0, 1200.0)
+#: ``--bin-ms`` when not given
+DEFAULT_BIN_MS = 5.0
+
+
+def _check_plot_options(args: argparse.Namespace) -> None:
+    """The options of ``neuromem plot`` that need no recording: refused before it is read."""
+    out = Path(args.output)
+    _check_image_path(out)
+    if out.is_dir():
+        raise UsageError(f"{out}: is a folder, not a file (-o names the image to write)")
+    lo, hi = DPI_RANGE
+    if not lo <= args.dpi <= hi:  # also refuses inf
+        raise UsageError(f"--dpi {args.dpi:g}: expected a resolution from {lo:g} to {hi:g} dots "
+                         "per inch")
+    if args.rate and args.mode != "bands":
+        raise UsageError(f"--rate draws a rate panel under the raster of --mode bands only, not "
+                         f"--mode {args.mode} (leave out --rate, or use --mode bands)")
+    if args.bin_ms is not None and not args.rate:
+        raise UsageError(f"--bin-ms {args.bin_ms:g} applies to --rate only (the rate panel's bins)")
+
+
+def _check_bin_ms(bin_ms: float, rec) -> None:
+    """A rate bin no narrower than the recording's time step and no wider than its duration."""
+    duration = rec.t_stop - rec.t_start
+    if bin_ms < rec.dt * (1 - 1e-9) or (duration > 0 and bin_ms > duration * (1 + 1e-9)):
+        raise UsageError(f"--bin-ms {bin_ms:g}: a rate bin must be at least the recording's time "
+                         f"step ({rec.dt:g} ms) and at most its duration ({duration:g} ms)")
+
+
 def _cmd_plot(args: argparse.Namespace) -> int:
     from neuromem import Recording, plot
 
+    _check_plot_options(args)
     out = Path(args.output)
-    _check_image_path(out)
+    check_not_folder(args.file)
     rec = Recording.load(args.file)
     bands = None if args.populations else bands_from_meta(rec.meta)
-    if args.rate and args.mode == "bands":
-        fig = plot.overview(rec, args.populations, trial=args.trial, bands=bands, bin_ms=args.bin_ms)
+    if args.rate:
+        bin_ms = DEFAULT_BIN_MS
+        if args.bin_ms is not None:
+            _check_bin_ms(args.bin_ms, rec)
+            bin_ms = args.bin_ms
+        fig = plot.overview(rec, args.populations, trial=args.trial, bands=bands, bin_ms=bin_ms)
     else:
         fig = plot.raster(rec, args.populations, trial=args.trial, mode=args.mode, bands=bands)
     try:
@@ -546,8 +627,12 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--populations", nargs="+", metavar="POP", default=None,
                       help="populations to draw, in this order (default: all, or the stored bands)")
     plot.add_argument("--rate", action="store_true", help="add a population-rate panel (bands mode)")
-    plot.add_argument("--bin-ms", type=_positive_float, default=5.0, help="rate bin width in ms (default: 5)")
-    plot.add_argument("--dpi", type=_positive_float, default=150.0, help="resolution (default: 150)")
+    plot.add_argument("--bin-ms", type=_positive_float, default=None, metavar="MS",
+                      help=f"rate bin width in ms, from the recording's time step to its duration "
+                           f"(with --rate; default: {DEFAULT_BIN_MS:g})")
+    plot.add_argument("--dpi", type=_positive_float, default=150.0,
+                      help=f"resolution in dots per inch, {DPI_RANGE[0]:g} to {DPI_RANGE[1]:g} "
+                           "(default: 150)")
     plot.set_defaults(handler=_cmd_plot)
 
     export = sub.add_parser(

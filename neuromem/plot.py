@@ -26,7 +26,7 @@ import matplotlib
 import numpy as np
 
 from neuromem.atomic import atomic_path
-from neuromem.errors import MissingDataError, NeuromemError  # noqa: F401 (re-exported)
+from neuromem.errors import MissingDataError, NeuromemError, ValidationError  # noqa: F401 (re-exported)
 from neuromem.recording import Recording
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ from matplotlib.figure import Figure  # noqa: E402
 STATE_UNITS = {"v": "mV", "i_e": "nA", "i_i": "nA"}
 #: A band: (population, first index, one past the last index).
 BandSpec = tuple[str, int, int]
+#: The most bins a population rate may have (a bin far under the time step would exhaust memory).
+MAX_RATE_BINS = 10_000_000
 
 
 
@@ -273,9 +275,14 @@ def population_rate(rec: Recording, band: Band, bin_ms: float, trial: int = 0
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges (ms) and rate (Hz per neuron) of ``band``; the independent number to put next
     to a raster, since dense rasters hide rate changes."""
-    if bin_ms <= 0:
-        raise ValueError(f"bin_ms must be positive, got {bin_ms}")
+    if isinstance(bin_ms, bool) or not isinstance(bin_ms, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(bin_ms) and bin_ms > 0):
+        raise ValidationError(f"bin_ms must be a positive finite number of ms, got {bin_ms!r}")
     n_bins = max(1, int(np.ceil((rec.t_stop - rec.t_start) / bin_ms - 1e-9)))
+    if n_bins > MAX_RATE_BINS:
+        raise ValidationError(f"bin_ms {bin_ms:g} cuts {rec.t_stop - rec.t_start:g} ms into {n_bins} "
+                              f"bins (at most {MAX_RATE_BINS}); the recording's time step is "
+                              f"{rec.dt:g} ms")
     edges = rec.t_start + bin_ms * np.arange(n_bins + 1)
     t, _ = band_spikes(rec, band, trial)
     counts, _ = np.histogram(t, bins=edges)
@@ -425,6 +432,9 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: float = 150, **savefi
     crash or a reader watching the file never sees half an image; creates the folder. The format
     follows the file extension."""
     path = Path(path)
+    if isinstance(dpi, (int, float, np.integer, np.floating)) and not isinstance(dpi, bool) \
+            and not (np.isfinite(dpi) and dpi > 0):
+        raise ValidationError(f"dpi must be a positive finite number, got {dpi!r}")
     fmt = path.suffix[1:].lower() or matplotlib.rcParams["savefig.format"]
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=fmt, **savefig_kwargs)

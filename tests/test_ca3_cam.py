@@ -324,3 +324,103 @@ def test_fill_16_cues_at_minimum_spacing():
     results, _ = ca.run_operations(ops, 16, 6)
     assert all(ca.answer_of(r) == want for r, want in zip(results, ca.expected_answers(ops))
                if want is not None)
+
+
+# -- refusals of inputs that used to be coerced (robustness audit) ------------------------
+@pytest.mark.parametrize("call, message", [
+    (lambda mem: mem.learn(0, [0, 1, 0, 0, 0, 0, 0, 0, 1, 1]), "not a binary vector"),
+    (lambda mem: mem.learn(0, np.array([1, 0, 1])), "given more than once"),
+    (lambda mem: mem.learn(0, "12"), "got '12'"),
+    (lambda mem: mem.learn(0, {1.9}), r"bit\(s\) \[1.9\] are not int indices"),
+    (lambda mem: mem.learn(0, [True]), "not int indices"),
+    (lambda mem: mem.learn(0, 3), "must be an iterable"),
+    (lambda mem: mem.recall_by_content(3), "must be an iterable"),
+    (lambda mem: mem.recall_by_cue(1.7), "one index.*got 1.7"),
+    (lambda mem: mem.recall_by_cue(True), "one index.*got True"),
+    (lambda mem: mem.learn("2", {1}), "one index.*got '2'"),
+    (lambda mem: mem.recall_by_cue(np.int64(7)), r"cue 7 out of range \[0, 5\)"),
+])
+def test_operation_arguments_are_checked_not_coerced(call, message):
+    """A cue is an int in range (not a bool, float or string); content an iterable of distinct
+    int bit indices: a binary vector, a string, floats or a bare number are refused."""
+    mem = ca.CA3Memory(5, 10)
+    with pytest.raises(ca.OperationError, match=message):
+        call(mem)
+    assert mem.t == 0.0 and not mem.log  # nothing ran
+
+
+def test_numpy_integer_cue_and_content_are_accepted():
+    mem = ca.CA3Memory(5, 10)
+    assert mem.learn(np.int64(0), np.array([0, 1, 8, 9])).content == {0, 1, 8, 9}
+    assert mem.recall_by_cue(np.int32(0)).content == {0, 1, 8, 9}
+    with pytest.raises(ca.OperationError, match="not a binary vector"):
+        ca.schedule([("learn", 0, [1, 1, 0])])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"cue_size": 0}, "cue_size must be at least 1, got 0"),
+    ({"content_size": -1}, "content_size must be at least 1, got -1"),
+    ({"cue_size": 2.5}, "cue_size must be a whole number"),
+    ({"cue_size": True}, "cue_size must be a whole number"),
+    ({"neuron_params": {"nope": {}}}, "neuron_params: unknown parameter group 'nope' "
+                                      r"\(known: slow, fast, out\)"),
+    ({"neuron_params": {"slow": {"tau": 1.0}}}, r"unknown parameter\(s\) 'tau' \(known: cm, tau_m"),
+    ({"synapse_params": {"nope": {}}}, "synapse_params: unknown parameter group 'nope' "
+                                       r"\(known: in_s1_cue, "),
+    ({"stdp_params": {"taup": 1}}, r"stdp_params: unknown parameter\(s\) 'taup' "
+                                   r"\(known: tau_plus, tau_minus, A_plus"),
+    ({"preload": {"s1_cue_s1_cont": np.zeros((10, 5))}},
+     r"preload\['s1_cue_s1_cont'\]: shape \(10, 5\), expected \(5, 10\)"),
+    ({"preload": {"nope": np.zeros((5, 10))}},
+     "unknown projection.*'nope'.*s1_cue_s1_cont, s2_cont_s2_cue"),
+])
+def test_model_parameters_refused_with_validation_errors(kwargs, message):
+    with pytest.raises(nm.ValidationError, match=message):
+        ca.CA3Memory(**kwargs)
+
+
+def test_period_of_the_wrong_type_refused():
+    with pytest.raises(ca.OperationError, match="period must be a number of ms.*got '14'"):
+        ca.CA3Memory(period="14")
+    assert ca.build(5.0, 10).node("out").size == 15  # an integral float is a whole number
+
+
+def test_spike_input_with_two_cues_at_once_refused(tmp_path):
+    trains = [[0, 1, 2], [0, 1, 2], [], [], []] + [[0, 1, 2]] + [[]] * 9
+    with pytest.raises(ca.OperationError, match=r"input at 0 ms: cue neurons \[0, 1\] spike "
+                                                "together"):
+        ca.infer_operations(trains, 5)
+    late = [[20], [], [], [], []] + [[]] * 10  # a second cue neuron joins in a later step only
+    late[1] = [21]
+    late[0] = [20, 21]
+    with pytest.raises(ca.OperationError, match=r"at 21 ms: cue neurons \[0, 1\]"):
+        ca.infer_operations(late, 5)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("cue_size", 5.7, "cue_size must be a whole number >= 1, got 5.7"),
+    ("cue_size", True, "cue_size must be a whole number >= 1, got true"),
+    ("content_size", "10", "content_size must be a whole number"),
+    ("duration", True, "duration must be a positive number"),
+    ("in_spikes", [["0"]] + [[]] * 14, r"in_spikes\[0\] holds \"0\""),
+])
+def test_input_file_fields_are_not_coerced(tmp_path, field, value, message):
+    data = {"cue_size": 5, "content_size": 10, "duration": 90, "in_spikes": ca.E1_IN_SPIKES}
+    data[field] = value
+    path = tmp_path / "ops.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(nm.FileFormatError, match=message):
+        ca.load_input(path)
+
+
+def test_operations_past_the_end_of_the_run_refused():
+    """An operation whose output window [t0 + 5, t0 + 7] the run does not reach has no answer:
+    refused, naming its time and the duration, instead of reporting '(no output)'."""
+    ops = [ca.Operation("learn", 0.0, 0, frozenset({1})), ca.Operation("recall_cue", 20.0, 0)]
+    with pytest.raises(ca.OperationError, match="recall_cue at 20 ms needs a run of at least 28 ms"
+                                                ".*the duration is 10 ms"):
+        ca.run_operations(ops, 5, 10, duration=10.0)
+    with pytest.raises(ca.OperationError, match="at least 28 ms"):
+        ca.check_duration(ops, 27.0)
+    ca.check_duration(ops, 28.0)
+    ca.check_duration(ca.infer_operations(ca.E1_IN_SPIKES, 5), ca.E1_DURATION)

@@ -348,3 +348,165 @@ def test_run_ca3_cam_from_reference_input(tmp_path, capsys):
     assert main(["run", "cuba", "--input", str(path), "--backend", "torch", "--out",
                  str(out)]) == 2
     assert "takes no --input" in capsys.readouterr().err
+
+
+# -- robustness: options that used to be ignored, coerced or crash ------------------------
+def _capture_make_figures(monkeypatch) -> list[dict]:
+    from neuromem.models import dendrites_figures
+
+    calls: list[dict] = []
+
+    def fake(out, quick=True, backend=None, *, seed=0, options=None, only=None):
+        calls.append({"out": Path(out), "quick": quick, "backend": backend, "seed": seed,
+                      "options": dict(options or {})})
+        return {}
+
+    monkeypatch.setattr(dendrites_figures, "make_figures", fake)
+    return calls
+
+
+def test_run_dendrites_passes_the_seed_and_the_backend_options(tmp_path, monkeypatch, capsys):
+    calls = _capture_make_figures(monkeypatch)
+    assert main(["run", "dendrites", "--backend", "torch", "--seed", "7", "--dtype", "float32",
+                 "--out", str(tmp_path)]) == 0
+    assert main(["run", "dendrites", "--backend", "torch", "--out", str(tmp_path)]) == 0
+    assert main(["run", "dendrites", "--backend", "brian2", "--out", str(tmp_path)]) == 0
+    assert main(["run", "dendrites", "--backend", "brian2", "--target", "cython", "--out",
+                 str(tmp_path)]) == 0
+    assert [(c["backend"], c["seed"], c["options"]) for c in calls] == [
+        ("torch", 7, {"dtype": "float32", "device": "cpu"}),
+        ("torch", 0, {"dtype": "float64", "device": "cpu"}),
+        ("brian2", 0, {"target": "numpy"}),  # the figures' own default: no compiler needed
+        ("brian2", 0, {"target": "cython", "cache_dir": str(default_cache_dir())})]
+    assert all(c["out"] == tmp_path and c["quick"] for c in calls)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--duration", "50"], "--duration 50 does not apply to experiment 'dendrites'"),
+    (["--method", "euler"], "--method euler does not apply to experiment 'dendrites'"),
+    (["--backend", "brian2", "--dtype", "float32"], "torch backend only"),
+])
+def test_run_dendrites_refuses_options_it_cannot_use(argv, message, tmp_path, monkeypatch, capsys):
+    calls = _capture_make_figures(monkeypatch)
+    backend = [] if "--backend" in argv else ["--backend", "torch"]
+    assert main(["run", "dendrites", *backend, *argv, "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not calls and not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dpi", "inf"], "--dpi inf: expected a resolution from 10 to 1200"),
+    (["--dpi", "1e6"], "--dpi 1e+06: expected a resolution from 10 to 1200"),
+    (["--rate", "--mode", "panels"], "--rate draws a rate panel under the raster of --mode bands only"),
+    (["--rate", "--bin-ms", "1e-9"], "--bin-ms 1e-09: a rate bin must be at least the recording's "
+                                     "time step (0.1 ms) and at most its duration (50 ms)"),
+    (["--rate", "--bin-ms", "51"], "at most its duration (50 ms)"),
+    (["--rate", "--bin-ms", "inf"], "--bin-ms inf: a rate bin"),
+    (["--bin-ms", "2"], "--bin-ms 2 applies to --rate only"),
+])
+def test_plot_option_values_refused(argv, message, cuba_run, tmp_path, capsys):
+    target = tmp_path / "x.png"
+    assert main(["plot", str(cuba_run / "recording.h5"), "-o", str(target), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not target.exists()
+
+
+def test_plot_dpi_nan_refused_by_the_parser(cuba_run, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:  # argparse's own refusal, exit status 2 as well
+        main(["plot", str(cuba_run / "recording.h5"), "-o", str(tmp_path / "x.png"), "--dpi", "nan"])
+    assert info.value.code == 2 and "must be positive" in capsys.readouterr().err
+
+
+def test_plot_with_a_rate_bin_in_range_and_the_default(cuba_run, tmp_path):
+    for argv in (["--rate", "--bin-ms", "0.1"], ["--rate", "--bin-ms", "50"], ["--rate"]):
+        target = tmp_path / "r.png"
+        assert main(["plot", str(cuba_run / "recording.h5"), "-o", str(target), "--dpi", "10",
+                     *argv]) == 0
+        assert target.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_plot_info_and_export_call_a_folder_a_folder(tmp_path, capsys):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    for argv in (["plot", str(folder), "-o", str(tmp_path / "x.png")], ["info", str(folder)],
+                 ["export", str(folder), "--target", "pynn", "-o", str(tmp_path / "e")]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err == f"error: {folder}: is a folder, not a file\n"
+
+
+def test_plot_into_a_folder_named_like_an_image_refused(cuba_run, tmp_path, capsys):
+    (tmp_path / "x.png").mkdir()
+    assert main(["plot", str(cuba_run / "recording.h5"), "-o", str(tmp_path / "x.png")]) == 2
+    assert f"{tmp_path / 'x.png'}: is a folder, not a file" in capsys.readouterr().err
+
+
+def test_plot_functions_refuse_bins_and_resolutions_that_cannot_be_drawn(tmp_path):
+    rec = make_recording({"A": 10}, {"A": 20})
+    band = plot.resolve_bands(rec)[0]
+    for bin_ms in (1e-9, float("inf"), float("nan"), 0.0, -1.0):
+        with pytest.raises(nm.ValidationError, match="bin_ms"):
+            plot.population_rate(rec, band, bin_ms)
+    fig = plot.raster(rec)
+    for dpi in (float("inf"), float("nan"), 0):
+        with pytest.raises(nm.ValidationError, match="dpi must be a positive finite number"):
+            plot.save_figure(fig, tmp_path / "x.png", dpi=dpi)
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_run_refuses_an_output_file_that_is_a_folder_before_running(tmp_path, capsys):
+    """OUT/raster.png a folder: refused before the run, naming raster.png (not the temporary
+    file of the atomic write), and nothing is written."""
+    (tmp_path / "raster.png").mkdir()
+    assert main(["run", "cuba", "--backend", "torch", "--duration", "1", "--out", str(tmp_path),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: {tmp_path / 'raster.png'}: is a folder, not a file (it is an output "
+                   "file; remove or rename the folder)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raster.png"]
+    (tmp_path / "file").write_text("")
+    assert main(["run", "cuba", "--backend", "torch", "--duration", "1", "--out",
+                 str(tmp_path / "file"), "--no-progress"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_run_ca3_cam_refuses_operations_after_the_end_and_bad_input(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "run"
+    assert main(["run", "ca3-cam", "--duration", "20", "--backend", "torch", "--out", str(out),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert ("the learn at 20 ms needs a run of at least 28 ms (its output window ends at 27 ms), "
+            "but the duration is 20 ms") in err
+    assert not out.exists()
+    two_cues = [[0, 1, 2], [0, 1, 2], [], [], [], [0, 1, 2]] + [[]] * 9
+    for data, message in [
+            ({"cue_size": 5, "content_size": 10, "duration": 30, "in_spikes": two_cues},
+             "input at 0 ms: cue neurons [0, 1] spike together"),
+            ({"cue_size": 5.7, "content_size": 10, "duration": 30, "in_spikes": two_cues},
+             "cue_size must be a whole number >= 1, got 5.7"),
+            ({"cue_size": True, "content_size": 10, "duration": 30, "in_spikes": two_cues},
+             "cue_size must be a whole number >= 1, got true")]:
+        path = tmp_path / "ops.json"
+        path.write_text(json.dumps(data))
+        assert main(["run", "ca3-cam", "--input", str(path), "--backend", "torch", "--out",
+                     str(out), "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_cuba_build_refuses_unknown_overrides_and_empty_networks():
+    from neuromem.models import cuba
+
+    with pytest.raises(nm.ValidationError, match=r"unknown parameter\(s\) 'tau_mm' \(known: tau_m, "):
+        cuba.build(100, 25, tau_mm=1.0)
+    with pytest.raises(nm.ValidationError, match="n_exc \\+ n_inh must be positive"):
+        cuba.build(n_exc=0, n_inh=0)
+    with pytest.raises(nm.ValidationError, match="n_inh must be a whole number >= 0, got -5"):
+        cuba.build(10, -5)
+    with pytest.raises(nm.ValidationError, match="field 'dt'"):
+        cuba.build(100, 25, dt=0.0)
+    assert cuba.build(100, 25, tau_m=10.0, dt=0.05).dt == 0.05
