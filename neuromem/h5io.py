@@ -63,8 +63,9 @@ def open_checked(path: str | os.PathLike, kind: str, max_version: int) -> Iterat
         found = found.decode() if isinstance(found, bytes) else str(found)
         if found != kind:
             raise FileFormatError(f"{path}: holds a neuromem {found}, not a {kind}")
-        try:
-            version = int(version)
+        try:  # a whole number, stored as int or float; 1.9 is no version of ours
+            number = float(version)
+            version = int(number) if number.is_integer() else version
         except (TypeError, ValueError):
             pass
         if not (isinstance(version, int) and 1 <= version <= max_version):

@@ -176,14 +176,35 @@ class Recording:
         from neuromem.h5io import open_checked, read_dict
 
         with open_checked(path, "recording", RECORDING_FORMAT_VERSION) as f:
+            dt, t_start, t_stop = (float(f.attrs[k]) for k in ("dt", "t_start", "t_stop"))
+            meta = read_dict(f["meta"])
+            trials = meta.get("trials", 1)
+            if not (np.isfinite([dt, t_start, t_stop]).all() and dt > 0 and t_stop >= t_start):
+                raise FileFormatError(f"{path}: dt {dt}, t_start {t_start}, t_stop {t_stop} do not "
+                                      "describe a run")
+            if not (isinstance(trials, (int, np.integer)) and trials >= 1):
+                shown = trials.item() if isinstance(trials, np.generic) else trials
+                raise FileFormatError(f"{path}: meta 'trials' must be a positive integer, got "
+                                      f"{shown!r}")
             sizes, spikes, states = {}, {}, {}
             for pop, g in f["populations"].items():
-                sizes[pop] = int(g.attrs["size"])
+                size = g.attrs["size"]
+                if not (isinstance(size, (int, np.integer)) and size >= 1):
+                    shown = size.item() if isinstance(size, np.generic) else size
+                    raise FileFormatError(f"{path}: population '{pop}' has size {shown!r}")
+                sizes[pop] = int(size)
                 if "spikes" in g:
                     s = g["spikes"]
                     t, i, k = s["times"][()], s["indices"][()], s["trials"][()]
                     if not (t.shape == i.shape == k.shape):
                         raise FileFormatError(f"{path}: spikes of '{pop}' have unequal lengths")
+                    # the spikes must be ones a run of this recording could have made
+                    if t.size and not (np.isfinite(t).all() and t.min() >= t_start and t.max() < t_stop
+                                       and i.min() >= 0 and i.max() < size
+                                       and k.min() >= 0 and k.max() < trials):
+                        raise FileFormatError(f"{path}: spikes of '{pop}' lie outside the recording "
+                                              f"({t_start:g}-{t_stop:g} ms, {size} neurons, "
+                                              f"{trials} trial(s))")
                     spikes[pop] = (t, i, k)
                 if "state" in g:
                     states[pop] = _read_states(g)
@@ -192,13 +213,11 @@ class Recording:
             weights = {}
             for name, g in f.get("weights", {}).items():
                 times, values = g["times"][()], g["values"][()]
-                trials = int(read_dict(f["meta"]).get("trials", 1))
                 if values.ndim != 3 or times.ndim != 1 or values.shape[0] != times.shape[0] \
                         or values.shape[1] != trials:
                     raise FileFormatError(f"{path}: weight snapshots of '{name}' are malformed")
                 weights[name] = (times, values)
-            return cls(float(f.attrs["dt"]), float(f.attrs["t_start"]), float(f.attrs["t_stop"]),
-                       sizes, spikes, states, read_dict(f["meta"]), weights)
+            return cls(dt, t_start, t_stop, sizes, spikes, states, meta, weights)
 
 
 def _write_states(group, per_var: dict[str, StateTrace]) -> None:

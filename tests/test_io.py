@@ -544,3 +544,44 @@ def test_save_to_relative_path(tmp_path, monkeypatch):
     net.save("net.h5")
     assert_same_network(net, nm.Network.load("net.h5"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.h5"]
+
+
+def _saved_recording(tmp_path) -> Path:
+    net = nm.Network(dt=1.0)
+    net.add("input", nm.SpikeArray.from_trains([[1.0, 3.0]]))
+    net.add("cells", nm.LIF(2, c_m=0.25))
+    net.connect("input", "cells", nm.all_to_all(), weight=5.0, delay=1.0)
+    path = tmp_path / "rec.h5"
+    nm.compile(net, backend="torch").run(10.0).save(path)
+    return path
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda f: f["populations/input/spikes/indices"].__setitem__(0, 7), "lie outside the recording"),
+    (lambda f: f["populations/input/spikes/times"].__setitem__(0, -5.0), "lie outside the recording"),
+    (lambda f: f["populations/input/spikes/times"].__setitem__(0, np.nan), "lie outside the recording"),
+    (lambda f: f["populations/cells"].attrs.__setitem__("size", 0), "has size 0"),
+    (lambda f: f["meta"].attrs.__setitem__("trials", 0), "'trials' must be a positive integer"),
+    (lambda f: f.attrs.__setitem__("t_stop", -1.0), "do not describe a run"),
+    (lambda f: f.attrs.__setitem__("format_version", 1.9), "format version 1.9 is not supported"),
+])
+def test_a_crafted_recording_is_refused_by_name(tmp_path, edit, message):
+    """Content a run could not have written is a FileFormatError at load, not a crash later
+    (an out-of-range index, a trial count of 0 made `neuromem info` divide by zero)."""
+    path = _saved_recording(tmp_path)
+    nm.Recording.load(path)  # the original loads
+    with h5py.File(path, "r+") as f:
+        edit(f)
+    with pytest.raises(nm.FileFormatError, match=message):
+        nm.Recording.load(path)
+
+
+def test_a_network_file_with_a_non_integer_size_fails_validation_by_name():
+    net = nm.Network(dt=1.0)
+    net.add("a", nm.LIF(2))
+    net.connect("a", "a", nm.all_to_all(), weight=0.1, delay=1.0)
+    # the node's size as a crafted file would hold it, through the dict form files are read into
+    data = net.to_dict()
+    data["nodes"]["a"]["size"] = "two"
+    with pytest.raises(nm.ValidationError, match="node 'a'.*size must be a positive integer"):
+        nm.Network.from_dict(data).validate()

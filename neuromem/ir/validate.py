@@ -261,8 +261,8 @@ def _edge_problems(net, key: str, proj: Projection | None, dt: float) -> list[Va
     if out:
         return out
     if n[0]:
-        if proj.pre_idx.min() < 0 or proj.pre_idx.max() >= getattr(pre, "size", 0):
-            bad(f"index out of range [0, {pre.size}) of '{proj.pre}'", "pre_idx")
+        if proj.pre_idx.min() < 0 or proj.pre_idx.max() >= _size(pre):
+            bad(f"index out of range [0, {_size(pre)}) of '{proj.pre}'", "pre_idx")
         n_post = post_size(post, proj.receptor)
         if proj.post_idx.min() < 0 or proj.post_idx.max() >= n_post:
             bad(f"index out of range [0, {n_post}) of '{proj.post}'", "post_idx")
@@ -283,4 +283,11 @@ def post_size(node, receptor: str) -> int:
     """Number of targets a projection onto ``node`` through ``receptor`` indexes."""
     if receptor == "dend" and isinstance(node, DendriticLIF):
         return node.n_segments
-    return int(getattr(node, "size", 0))
+    return _size(node)
+
+
+def _size(node) -> int:
+    """A node's size for index checks; one that is not an integer counts as 0 (the node's own
+    checks report it)."""
+    size = getattr(node, "size", 0)
+    return int(size) if isinstance(size, (int, np.integer)) else 0
