@@ -506,3 +506,27 @@ def test_a_projection_name_that_cannot_be_stored_is_refused(name):
     net.add("a", nm.LIF(1))
     with pytest.raises(nm.ValidationError, match=r"a projection name may not contain '/'"):
         net.connect("a", "a", nm.one_to_one(), name=name)
+
+
+def test_building_refuses_a_bad_time_step_connector_or_size_by_name():
+    for dt in ("fast", 0.0, -1.0, float("nan"), True):
+        with pytest.raises(nm.ValidationError, match="dt must be a positive number of ms"):
+            nm.Network(dt=dt)
+    net = nm.Network(dt=1.0)
+    net.add("a", nm.LIF(2))
+    with pytest.raises(nm.ValidationError, match="edge 'p'.*the connector must be one of"):
+        net.connect("a", "a", "all", name="p")
+    net.add("b", nm.LIF(True))  # a bool is no size
+    with pytest.raises(nm.ValidationError, match="node 'b'.*size must be a positive integer"):
+        net.validate()
+
+
+def test_map_network_takes_a_network_and_a_machine():
+    from neuromem.hardware.spinnaker import MappingError, map_network
+
+    with pytest.raises(MappingError, match="takes a neuromem Network, got str"):
+        map_network("x")
+    net = nm.Network(dt=1.0)
+    net.add("a", nm.LIF(2))
+    with pytest.raises(MappingError, match="machine must be a Machine"):
+        map_network(net, "spinnaker1")

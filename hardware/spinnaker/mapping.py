@@ -197,6 +197,11 @@ def map_network(net: Network, machine: Machine | None = None) -> Mapping:
     """Map ``net`` onto ``machine`` (default: one SpiNN-5 board of SpiNNaker1 chips, stepping at
     the network's dt, as ``sim.setup(timestep=dt)`` sets sPyNNaker's). An explicit machine must
     step at the network's dt."""
+    if not isinstance(net, Network):
+        raise MappingError(f"map_network takes a neuromem Network, got {type(net).__name__}")
+    if machine is not None and not isinstance(machine, Machine):
+        raise MappingError(f"machine must be a Machine (spinnaker1(), spinn3(), ...), got "
+                           f"{type(machine).__name__}")
     machine = machine or default_machine(net.dt)
     if abs(net.dt - machine.dt) > 1e-12:
         raise MappingError(f"network '{net.name}' has dt = {net.dt} ms; the machine steps "

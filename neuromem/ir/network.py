@@ -46,6 +46,9 @@ class Network:
 
     def __init__(self, name: str = "network", dt: float = 0.1) -> None:
         self.name = name
+        if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)) \
+                or not (np.isfinite(dt) and dt > 0):
+            raise ValidationError(f"dt must be a positive number of ms, got {dt!r}", field="dt")
         self.dt = float(dt)
         self.graph = nx.MultiDiGraph(name=name)
 
@@ -74,6 +77,10 @@ class Network:
                                       field=end)
         if any(k == name for _, _, k in self.graph.edges(keys=True)):
             raise ValidationError("duplicate projection name", edge=name, field="name")
+        if not isinstance(connector, Connector):
+            raise ValidationError(f"the connector must be one of neuromem's (one_to_one(), "
+                                  f"all_to_all(), fixed_probability(p), from_list(pairs), ...), "
+                                  f"got {connector!r}", edge=name, field="connector")
         n_pre, n_post = self.node(pre).size, post_size(self.node(post), receptor)
         try:
             pre_idx, post_idx = connector.build(n_pre, n_post, pre == post)

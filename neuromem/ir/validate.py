@@ -61,7 +61,7 @@ def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
     def bad(msg: str, fld: str) -> None:
         out.append(ValidationError(msg, node=name, field=fld))
 
-    if not isinstance(node.size, (int, np.integer)) or node.size <= 0:
+    if isinstance(node.size, bool) or not isinstance(node.size, (int, np.integer)) or node.size <= 0:
         bad(f"size must be a positive integer, got {node.size!r}", "size")
         return out
     for fld in node.PARAMS:
