@@ -83,3 +83,19 @@ def test_training_reaches_target_counts_and_transfers_to_every_backend():
         rec = nm.compile(trained, backend=backend, **options).run(100.0)
         _, idx = rec.spikes("out")
         np.testing.assert_array_equal(np.bincount(idx, minlength=2), [6, 0], err_msg=backend)
+
+
+def test_updated_network_takes_only_the_network_it_was_compiled_from():
+    net = nm.Network("task", dt=1.0)
+    net.add("in", nm.SpikeArray.from_trains([[1.0], [2.0]]))
+    net.add("out", nm.LIF(2))
+    net.connect("in", "out", nm.all_to_all(), weight=0.05, delay=1.0, name="w")
+    sim = nm.compile(net, backend="torch", surrogate="fast_sigmoid")
+    other = nm.Network("task", dt=1.0)
+    other.add("in", nm.SpikeArray.from_trains([[1.0], [2.0]]))
+    other.add("out", nm.LIF(2))
+    other.connect("in", "out", nm.one_to_one(), weight=0.05, delay=1.0, name="w")
+    other.connect("in", "out", nm.one_to_one(), weight=0.05, delay=1.0, name="extra")
+    with pytest.raises(nm.BackendError, match="takes the network this was compiled from"):
+        sim.updated_network(other)
+    assert sim.updated_network(net).projection("w").n_synapses == 4

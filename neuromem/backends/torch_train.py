@@ -114,6 +114,12 @@ class SurrogateSimulation(Simulation, torch.nn.Module):
     def updated_network(self, net: Network) -> Network:
         """A copy of ``net`` (the graph this was compiled from) with the trained weights."""
         trained = {p.plan.name: p.synapse_weights() for p in self.projs}
+        # the same projections, synapse for synapse: another graph's weights would not fit
+        given = {p.name: p.n_synapses for p in net.projections}
+        compiled = {name: w.size for name, w in trained.items()}
+        if given != compiled:
+            raise BackendError(f"updated_network takes the network this was compiled from "
+                               f"(projections and synapse counts {compiled}), got {given}"[:500])
         out = Network.from_dict(net.to_dict())
         for proj in list(out.projections):
             new = dataclasses.replace(proj, weight=trained[proj.name])
