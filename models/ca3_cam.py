@@ -27,6 +27,7 @@ import numpy as np
 
 import neuromem as nm
 from neuromem.errors import ValidationError
+from neuromem.scalars import is_int
 
 DT = 1.0
 
@@ -305,11 +306,6 @@ class Result:
         return f"{op.t0:7g}  {what:<34} {times or '(no output)'}"
 
 
-def _is_index(value: Any) -> bool:
-    """An int or numpy integer, not a bool (True is not index 1)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
 def content_bits(kind: str, content: Any) -> frozenset[int]:
     """The content bit indices of an operation: an iterable (set, list, array, ...) of distinct
     ints; None is empty. A string, a number, a float or bool element, or a repeated index (a
@@ -325,7 +321,7 @@ def content_bits(kind: str, content: Any) -> frozenset[int]:
     except TypeError:  # also a 0-d numpy array, which is Iterable but cannot be iterated
         raise OperationError(f"{kind}: content must be an iterable of content bit indices (ints), "
                              f"got {content!r}; {what}") from None
-    bad = [b for b in items if not _is_index(b)]
+    bad = [b for b in items if not is_int(b)]
     if bad:
         raise OperationError(f"{kind}: content bit(s) {bad!r} are not int indices; {what}")
     counts = Counter(int(b) for b in items)
@@ -345,7 +341,7 @@ def check_operation(kind: str, cue: int | None, content, c: int, m: int) -> tupl
         raise OperationError(f"unknown operation '{kind}' (known: {', '.join(SPACING)})")
     bits = content_bits(kind, content)
     if kind in ("learn", "recall_cue"):
-        if not _is_index(cue):
+        if not is_int(cue):
             raise OperationError(f"{kind}: the cue must be one index (one-hot: an int in "
                                  f"0..{c - 1}), got {cue!r}")
         if not 0 <= int(cue) < c:

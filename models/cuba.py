@@ -9,10 +9,9 @@ current-based LIF takes currents in nA, so a jump of ``w`` mV is the current ``w
 
 from __future__ import annotations
 
-import numbers
-
 from neuromem.errors import ValidationError
 from neuromem.ir import LIF, Network, Uniform, fixed_probability
+from neuromem.scalars import is_int
 
 PARAMS = dict(n_exc=3200, n_inh=800, p=0.02, tau_m=20.0, tau_e=5.0, tau_i=10.0, v_thresh=-50.0,
               v_reset=-60.0, v_rest=-49.0, w_e=1.62, w_i=-9.0, tau_refrac=5.0, c_m=1.0,
@@ -35,7 +34,7 @@ def build(n_exc: int = 3200, n_inh: int = 800, *, p: float = 0.02, seed: int = 1
         raise ValidationError(f"unknown parameter(s) {', '.join(map(repr, unknown))} (known: "
                               f"{', '.join(OVERRIDABLE)})")
     for name, value in (("n_exc", n_exc), ("n_inh", n_inh)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        if not is_int(value) or value < 0:
             raise ValidationError(f"{name} must be a whole number >= 0, got {value!r}")
     if n_exc + n_inh < 1:
         raise ValidationError(f"n_exc + n_inh must be positive, got n_exc={n_exc}, n_inh={n_inh}")

@@ -17,6 +17,7 @@ from neuromem.ir.network import Network
 from neuromem.ir.nodes import LIF, Astrocyte, DendriticLIF, PoissonSource, SpikeArray
 from neuromem.ir.plasticity import STDP, AstroSTDP, Rule, SpiNNakerSTDP
 from neuromem.ir.values import realise
+from neuromem.scalars import is_int
 from neuromem.semantics import (
     STREAM_INIT,
     STREAM_SOURCE,
@@ -249,7 +250,7 @@ def build_plan(net: Network, *, dt: float | None = None, method: str = "exact", 
     dt = net.dt if dt is None else float(dt)
     net.validate(dt)
     # the random streams take the seed as one 32-bit word (stream_seed): refuse what would wrap
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+    if not is_int(seed) or not 0 <= seed < 2**32:
         raise BackendError(f"seed must be an integer from 0 to 2**32 - 1, got {seed!r}")
     if trials < 1:
         raise BackendError(f"trials must be at least 1, got {trials}")

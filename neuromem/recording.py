@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from neuromem.errors import FileFormatError, MissingDataError
+from neuromem.scalars import is_int
 
 RECORDING_FORMAT_VERSION = 1
 
@@ -105,8 +105,7 @@ class Recording:
 
     def _check_trial(self, trial: int) -> None:
         n = self.trials
-        if not (isinstance(trial, numbers.Integral) and not isinstance(trial, (bool, np.bool_))
-                and 0 <= trial < n):
+        if not (is_int(trial) and 0 <= trial < n):
             raise MissingDataError(f"trial {trial!r} out of range [0, {n}): the recording holds "
                                    f"{n} trial(s), 0 to {n - 1}")
 
@@ -182,14 +181,14 @@ class Recording:
             if not (np.isfinite([dt, t_start, t_stop]).all() and dt > 0 and t_stop >= t_start):
                 raise FileFormatError(f"{path}: dt {dt}, t_start {t_start}, t_stop {t_stop} do not "
                                       "describe a run")
-            if not (isinstance(trials, (int, np.integer)) and trials >= 1):
+            if not (is_int(trials) and trials >= 1):
                 shown = trials.item() if isinstance(trials, np.generic) else trials
                 raise FileFormatError(f"{path}: meta 'trials' must be a positive integer, got "
                                       f"{shown!r}")
             sizes, spikes, states = {}, {}, {}
             for pop, g in f["populations"].items():
                 size = g.attrs["size"]
-                if not (isinstance(size, (int, np.integer)) and size >= 1):
+                if not (is_int(size) and size >= 1):
                     shown = size.item() if isinstance(size, np.generic) else size
                     raise FileFormatError(f"{path}: population '{pop}' has size {shown!r}")
                 sizes[pop] = int(size)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import numbers
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from neuromem.ir.nodes import LIF, Astrocyte, DendriticLIF, SpikeArray
 from neuromem.ir.validate import node_problems
 from neuromem.plan import LIFPlan, Plan, SourcePlan, build_plan
 from neuromem.recording import Recording
+from neuromem.scalars import is_int
 from neuromem.semantics import INTEGRATION_METHODS
 from neuromem.units import is_on_grid, steps_of
 
@@ -213,12 +213,8 @@ def check_compile_args(*, dt: Any, method: Any, trials: Any) -> None:
         raise BackendError(f"dt must be a number of ms (or None for the network's), got {dt!r}")
     if not (isinstance(method, str) and method in INTEGRATION_METHODS):
         raise BackendError(f"method must be one of {', '.join(INTEGRATION_METHODS)}, got {method!r}")
-    if not (_is_int(trials) and trials >= 1):
+    if not (is_int(trials) and trials >= 1):
         raise BackendError(f"trials must be a positive int, got {trials!r}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def _is_real(value: Any) -> bool:

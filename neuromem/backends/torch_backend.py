@@ -18,7 +18,6 @@ Two seams let device backends reuse this engine rather than copy its loop:
 
 from __future__ import annotations
 
-import numbers
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +34,7 @@ from neuromem.backends.torch_synapses import (
 from neuromem.errors import BackendError
 from neuromem.plan import LIFPlan, Plan, ProjectionPlan
 from neuromem.recording import Recording, StateTrace
+from neuromem.scalars import is_int
 from neuromem.units import times_of
 
 WeightMap = Callable[[ProjectionPlan], np.ndarray]
@@ -393,9 +393,7 @@ class TorchSimulation(Simulation):
         # Each step's tensors are small (trials x neurons): intra-op threads gain little on them
         # and their spin-waits cost milliseconds per operation when the cores are busy, so the
         # CPU loop runs on one thread unless asked otherwise (None keeps torch's own setting).
-        if num_threads is not None and not (isinstance(num_threads, numbers.Integral)
-                                            and not isinstance(num_threads, (bool, np.bool_))
-                                            and num_threads >= 1):
+        if num_threads is not None and not (is_int(num_threads) and num_threads >= 1):
             raise BackendError(f"torch backend: num_threads must be a positive int, or None to "
                                f"keep torch's setting, got {num_threads!r}")
         self.num_threads = None if num_threads is None else int(num_threads)

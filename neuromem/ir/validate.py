@@ -10,6 +10,7 @@ from neuromem.ir.plasticity import AstroSTDP, Rule
 from neuromem.ir.projection import RECEPTORS, Projection
 from neuromem.ir.registry import registered_types
 from neuromem.ir.values import DISTRIBUTIONS
+from neuromem.scalars import is_int
 from neuromem.units import is_on_grid, steps_of
 
 
@@ -61,7 +62,7 @@ def node_problems(name: str, node: Node, dt: float) -> list[ValidationError]:
     def bad(msg: str, fld: str) -> None:
         out.append(ValidationError(msg, node=name, field=fld))
 
-    if isinstance(node.size, bool) or not isinstance(node.size, (int, np.integer)) or node.size <= 0:
+    if not is_int(node.size) or node.size <= 0:
         bad(f"size must be a positive integer, got {node.size!r}", "size")
         return out
     for fld in node.PARAMS:
@@ -290,4 +291,4 @@ def _size(node) -> int:
     """A node's size for index checks; one that is not an integer counts as 0 (the node's own
     checks report it)."""
     size = getattr(node, "size", 0)
-    return int(size) if isinstance(size, (int, np.integer)) else 0
+    return int(size) if is_int(size) else 0
