@@ -28,6 +28,7 @@ import numpy as np
 from neuromem.atomic import atomic_path
 from neuromem.errors import MissingDataError, NeuromemError, ValidationError  # noqa: F401 (re-exported)
 from neuromem.recording import Recording
+from neuromem.scalars import is_number, is_positive_number
 
 if TYPE_CHECKING:
     from neuromem.hardware.spinnaker.mapping import Mapping as SpiNNakerMapping
@@ -275,8 +276,7 @@ def population_rate(rec: Recording, band: Band, bin_ms: float, trial: int = 0
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges (ms) and rate (Hz per neuron) of ``band``; the independent number to put next
     to a raster, since dense rasters hide rate changes."""
-    if isinstance(bin_ms, bool) or not isinstance(bin_ms, (int, float, np.integer, np.floating)) \
-            or not (np.isfinite(bin_ms) and bin_ms > 0):
+    if not is_positive_number(bin_ms):
         raise ValidationError(f"bin_ms must be a positive finite number of ms, got {bin_ms!r}")
     n_bins = max(1, int(np.ceil((rec.t_stop - rec.t_start) / bin_ms - 1e-9)))
     if n_bins > MAX_RATE_BINS:
@@ -432,8 +432,7 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: float = 150, **savefi
     crash or a reader watching the file never sees half an image; creates the folder. The format
     follows the file extension."""
     path = Path(path)
-    if isinstance(dpi, (int, float, np.integer, np.floating)) and not isinstance(dpi, bool) \
-            and not (np.isfinite(dpi) and dpi > 0):
+    if is_number(dpi) and not is_positive_number(dpi):
         raise ValidationError(f"dpi must be a positive finite number, got {dpi!r}")
     fmt = path.suffix[1:].lower() or matplotlib.rcParams["savefig.format"]
     with atomic_path(path) as tmp:

@@ -17,6 +17,7 @@ from neuromem.ir.registry import from_dict as registry_from_dict
 from neuromem.ir.validate import post_size
 from neuromem.ir.validate import validate as _validate
 from neuromem.ir.values import DISTRIBUTIONS, Value, realise
+from neuromem.scalars import is_positive_number
 
 NETWORK_FORMAT_VERSION = 1
 
@@ -46,8 +47,7 @@ class Network:
 
     def __init__(self, name: str = "network", dt: float = 0.1) -> None:
         self.name = name
-        if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)) \
-                or not (np.isfinite(dt) and dt > 0):
+        if not is_positive_number(dt):
             raise ValidationError(f"dt must be a positive number of ms, got {dt!r}", field="dt")
         self.dt = float(dt)
         self.graph = nx.MultiDiGraph(name=name)
