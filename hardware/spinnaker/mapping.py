@@ -223,17 +223,18 @@ def map_network(net: Network, machine: Machine | None = None) -> Mapping:
     return Mapping(machine, slices, ring_buffers, weights_int, weights_eff, keys, routing,
                    before, rows, on_core, extensions, sdram, dtcm,
                    notes=["energy figures of a run are estimates (sPyNNaker's model)"]
-                   + _sub_millisecond(machine) + _stdp_wraps(net, ring_buffers))
+                   + _sub_millisecond(machine, slices) + _stdp_wraps(net, ring_buffers))
 
 
-def _sub_millisecond(machine: Machine) -> list[str]:
-    """Below 1 ms, sPyNNaker 7 gives each slice a neuron core and separate synapse core(s)
+def _sub_millisecond(machine: Machine, slices: list[CoreSlice]) -> list[str]:
+    """Below 1 ms, sPyNNaker 7 gives each LIF slice a neuron core and separate synapse core(s)
     (seen on a virtual board: CUBA at 0.1 ms took 32 cores where this mapping counts 16)."""
     if machine.dt >= 1.0:
         return []
+    lif = sum(s.kind == "neurons" for s in slices)
     return [f"dt = {machine.dt:g} ms: one combined core per slice is counted here, as sPyNNaker "
-            "maps at 1 ms; sPyNNaker 7 below 1 ms adds synapse cores to each slice (CUBA at "
-            "0.1 ms: 32 cores where this mapping counts 16)"]
+            f"maps at 1 ms; sPyNNaker 7 below 1 ms adds synapse cores to each of the {lif} LIF "
+            f"slice(s), so it needs at least {lif} cores more"]
 
 
 def _stdp_wraps(net: Network, ring_buffers: dict[tuple[str, str], RingBuffer]) -> list[str]:
